@@ -12,20 +12,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from kiosk.errors import SetupError
+from kiosk.errors import CommandError, SetupError
+
+__all__ = ["CliContext", "CommandError", "main", "print_json"]
 
 log = logging.getLogger(__name__)
 
 # Modules under kiosk.commands that add sub-commands, in the order `--help` lists them.
 COMMAND_MODULES = ("catalog", "forms")
-
-
-class CommandError(Exception):
-    """An expected failure of a command: printed as one clear line, exit status ``code``."""
-
-    def __init__(self, message: str, code: int = 1) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass
@@ -115,13 +109,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help(sys.stderr)
         return 2
+    from kiosk.config import ConfigError
+
     ctx = CliContext(data_dir_arg=args.data_dir)
     try:
         return handler(args, ctx)
     except CommandError as exc:
         sys.stderr.write(f"kiosk: {exc}\n")
         return exc.code
-    except SetupError as exc:
+    except (SetupError, ConfigError) as exc:
         sys.stderr.write(f"kiosk: {exc}\n")
         return 2
     except KeyboardInterrupt:
@@ -130,5 +126,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover - `python -m kiosk.cli`
     sys.exit(main())

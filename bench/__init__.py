@@ -1,0 +1,1 @@
+"""Benchmarks: run each script directly; results go to docs/benchmarks.md."""

@@ -1,0 +1,202 @@
+"""The local store's schema, as forward-only migrations run when the store opens.
+
+Each migration has a number; ``schema_version`` records the ones applied. A migration is
+never edited once released: a change to the schema is a new migration appended to
+:data:`MIGRATIONS`. Each runs in its own ``BEGIN IMMEDIATE`` transaction together with
+its ``schema_version`` row, so a crash mid-migration leaves the previous version intact
+and two processes opening the same file at once apply it only once.
+
+A database whose version is higher than this code knows was written by a newer Tongban;
+it is refused rather than half understood.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from sync.store_common import StoreError, to_db_time, utc_now
+
+log = logging.getLogger(__name__)
+
+VERSION_TABLE = "schema_version"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: its number, what it does, and the function that does it."""
+
+    version: int
+    description: str
+    apply: Callable[[Database], None]
+
+
+def _v1_initial(db: Database) -> None:
+    db[VERSION_TABLE].create(
+        {"version": int, "description": str, "applied_at": str},
+        pk="version",
+        not_null={"description", "applied_at"},
+        strict=True,
+    )
+    # Settings: small key/value facts of this terminal (enrolment, sync cursors, ETags).
+    db["settings"].create(
+        {"key": str, "value": str, "updated_at": str},
+        pk="key",
+        not_null={"value", "updated_at"},
+        strict=True,
+    )
+    # One row per submission. Personal data exists only inside sealed_payload (sealed to
+    # the central platform's key); summary holds masked values for staff.
+    db["submissions"].create(
+        {
+            "id": str,  # UUIDv7, also the idempotency key on the wire
+            "service_id": str,
+            "form_version": str,
+            "receipt_no": str,
+            "created_at": str,
+            "is_test": int,
+            "sealed_payload": bytes,  # NULL once purged after acceptance
+            "summary": str,  # JSON, masked values only
+            "purged_at": str,
+        },
+        pk="id",
+        not_null={"service_id", "form_version", "receipt_no", "created_at", "is_test", "summary"},
+        strict=True,
+    )
+    db["submissions"].create_index(["receipt_no"], unique=True)
+    db["attachments"].create(
+        {
+            "submission_id": str,
+            "sha256": str,  # of the plaintext: how central addresses and verifies it
+            "size": int,  # plaintext bytes
+            "mime": str,
+            "sealed": bytes,  # NULL once purged after acceptance
+            "uploaded_at": str,
+        },
+        pk=("submission_id", "sha256"),
+        not_null={"size", "mime"},
+        foreign_keys=[("submission_id", "submissions", "id")],
+        strict=True,
+    )
+    db["attachments"].create_index(["sha256"])
+    db["outbox"].create(
+        {
+            "submission_id": str,
+            "state": str,  # pending | sending | accepted | dead
+            "attempts": int,
+            "next_attempt_at": str,
+            "lease_until": str,  # while sending: when a crashed worker's claim expires
+            "last_error": str,
+            "case_no": str,
+            "accepted_at": str,
+            "updated_at": str,
+        },
+        pk="submission_id",
+        not_null={"state", "attempts", "next_attempt_at", "updated_at"},
+        foreign_keys=[("submission_id", "submissions", "id")],
+        strict=True,
+    )
+    db["outbox"].create_index(["state", "next_attempt_at"])
+    # Per-day sequences for receipt numbers; rows are never reset or deleted, so a clock
+    # that jumps back to a day already used continues that day's sequence.
+    db["receipt_counters"].create(
+        {"day": str, "last_sequence": int},
+        pk="day",
+        not_null={"last_sequence"},
+        strict=True,
+    )
+    db["case_status"].create(
+        {"receipt_no": str, "case_no": str, "status": str, "updated_at": str, "note": str},
+        pk="receipt_no",
+        not_null={"status", "updated_at"},
+        strict=True,
+    )
+    db["case_status"].create_index(["case_no"])
+    db["catalog_versions"].create(
+        {"id": int, "version": str, "etag": str, "path": str, "applied_at": str},
+        pk="id",
+        not_null={"version", "applied_at"},
+        strict=True,
+    )
+    db["ratings"].create(
+        {
+            "id": int,
+            "service_id": str,
+            "receipt_no": str,
+            "score": int,
+            "tags": str,  # JSON list of predefined tags; no free text (it could hold personal data)
+            "created_at": str,
+            "synced_at": str,
+        },
+        pk="id",
+        not_null={"service_id", "score", "tags", "created_at"},
+        strict=True,
+    )
+    db["audit_log"].create(
+        {
+            "id": int,
+            "at": str,
+            "actor": str,
+            "action": str,
+            "submission_id": str,
+            "detail": str,
+            "synced_at": str,
+        },
+        pk="id",
+        not_null={"at", "actor", "action"},
+        strict=True,
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _v1_initial),)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def current_version(db: Database) -> int:
+    """The schema version recorded in ``db`` (0 for an empty database)."""
+    if VERSION_TABLE not in db.table_names():
+        return 0
+    row = db.execute(f"SELECT MAX(version) FROM {VERSION_TABLE}").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: Database, path: Path) -> int:
+    """Bring ``db`` (the file at ``path``) up to :data:`LATEST_VERSION`; return that version.
+
+    Raises:
+        StoreError: the database was written by a newer Tongban.
+    """
+    _refuse_newer(current_version(db), path)
+    for migration in MIGRATIONS:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = current_version(db)  # re-read: another process may have migrated
+            _refuse_newer(version, path)
+            if migration.version <= version:
+                db.execute("ROLLBACK")
+                continue
+            migration.apply(db)
+            db.execute(
+                f"INSERT INTO {VERSION_TABLE} (version, description, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.description, to_db_time(utc_now())),
+            )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        log.info("Store %s migrated to schema version %d (%s)", path, migration.version,
+                 migration.description)
+    return LATEST_VERSION
+
+
+def _refuse_newer(version: int, path: Path) -> None:
+    if version > LATEST_VERSION:
+        raise StoreError(
+            f"database {path} was written by a newer Tongban (schema version {version}; "
+            f"this software knows up to {LATEST_VERSION}); update the software"
+        )

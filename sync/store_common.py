@@ -1,0 +1,57 @@
+"""What every part of the local store shares: its base error and how it writes time.
+
+Times are stored as UTC text of fixed width (``2026-11-23T08:15:00.123456Z``) so that
+SQLite compares them correctly as plain strings (``next_attempt_at <= ?``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+
+_DB_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class StoreError(Exception):
+    """The local store cannot do what was asked; the message names the file or record."""
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def to_db_time(moment: datetime) -> str:
+    """Encode an aware datetime as the store's sortable UTC text.
+
+    Raises:
+        ValueError: ``moment`` has no timezone (a naive time would be ambiguous).
+    """
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"store times must be timezone-aware, got naive {moment!r}")
+    return moment.astimezone(UTC).strftime(_DB_TIME_FORMAT)
+
+
+def from_db_time(text: str) -> datetime:
+    """Decode the store's UTC text back into an aware datetime."""
+    return datetime.strptime(text, _DB_TIME_FORMAT).replace(tzinfo=UTC)
+
+
+def write_audit(
+    db: Database,
+    now: datetime,
+    action: str,
+    *,
+    actor: str = "system",
+    submission_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append one entry to ``audit_log`` inside the caller's transaction.
+
+    ``detail`` must never hold personal data: receipt numbers, reasons and states only.
+    """
+    db.execute(
+        "INSERT INTO audit_log (at, actor, action, submission_id, detail) VALUES (?, ?, ?, ?, ?)",
+        (to_db_time(now), actor, action, submission_id, detail),
+    )

@@ -52,11 +52,26 @@ def resolve_data_dir(value: str | None) -> Path:
     return path
 
 
+class _OneLineFormatter(logging.Formatter):
+    """Log lines for the terminal window: an exception is named, its traceback left out.
+
+    The traceback goes to the log file in the data folder.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One line per record."""
+        if not record.exc_info:
+            return super().format(record)
+        exc = record.exc_info[1]
+        plain = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return f"{super().format(plain)} [{type(exc).__name__}: {exc}; see {LOG_FILE}]"
+
+
 def _setup_logging(data_dir: Path | None, level: str, *, to_file: bool) -> None:
     root = logging.getLogger()
     root.setLevel(level)
     stderr = logging.StreamHandler(sys.stderr)
-    stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    stderr.setFormatter(_OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(stderr)
     if to_file and data_dir is not None:
         path = data_dir / LOG_FILE
@@ -356,9 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last line of defence: one line, details in the log
-        log.debug("Unexpected error", exc_info=True)
-        if data_dir is not None and serving:
-            log.error("Unexpected error", exc_info=True)
+        if serving:
+            log.error("Unexpected error", exc_info=True)  # traceback into the log file only
         sys.stderr.write(f"kiosk-central: error: {type(exc).__name__}: {exc}\n")
         return 1
 

@@ -74,8 +74,12 @@ fi
 # Reinstall only when pyproject.toml changed since the last install.
 stamp=.venv/.tongban-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "bootstrap: installing Python packages into .venv" >&2
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  echo "bootstrap: installing Python packages into .venv (log: .venv/pip-install.log)" >&2
+  if ! { .venv/bin/python -m pip install --upgrade pip \
+         && .venv/bin/python -m pip install -e ".[dev]"; } >.venv/pip-install.log 2>&1; then
+    tail -n 30 .venv/pip-install.log >&2
+    echo "bootstrap: installing Python packages failed; the full log is .venv/pip-install.log" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi

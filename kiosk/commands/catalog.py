@@ -166,8 +166,10 @@ def show_service(args: argparse.Namespace, ctx: CliContext) -> int:
     out += ["", "办理依据" if zh else "Legal basis"]
     out += [f"  - {b.get(lang)}" for b in g.legal_basis]
     out += ["", f"{'办理地点' if zh else 'Where'}: {g.where.get(lang)}"]
-    kiosk_line = ("可在自助机全程办理" if zh else "Can be completed at this kiosk") if g.completable_at_kiosk else (
-        "需到窗口办理" if zh else "Must be completed at a service window"
+    kiosk_line = (
+        ("可在自助机全程办理" if zh else "Can be completed at this kiosk")
+        if g.completable_at_kiosk
+        else ("需到窗口办理" if zh else "Must be completed at a service window")
     )
     out.append(kiosk_line)
     if g.kiosk_note:

@@ -21,8 +21,12 @@ def leaves() -> st.SearchStrategy[dict[str, Any]]:
         st.builds(lambda f, v: {"field": f, "not_equals": v}, field, scalars),
         st.builds(lambda f, v: {"field": f, "in": v}, field, st.lists(scalars, min_size=1, max_size=3)),
         st.builds(lambda f, v: {"field": f, "not_in": v}, field, st.lists(scalars, min_size=1, max_size=3)),
-        st.builds(lambda f, op, v: {"field": f, op: v}, field, st.sampled_from(["gt", "gte", "lt", "lte"]),
-                  st.one_of(st.integers(-5, 5), st.sampled_from(["2024-01-01", "2025-06-30"]))),
+        st.builds(
+            lambda f, op, v: {"field": f, op: v},
+            field,
+            st.sampled_from(["gt", "gte", "lt", "lte"]),
+            st.one_of(st.integers(-5, 5), st.sampled_from(["2024-01-01", "2025-06-30"])),
+        ),
         st.builds(lambda f, v: {"field": f, "contains": v}, field, scalars),
         st.builds(lambda f, v: {"field": f, "is_set": v}, field, st.booleans()),
     )

@@ -76,8 +76,7 @@ def test_at_least_two_services_ask_questions_only_when_they_apply(catalog: Catal
     conditional = [
         s.id
         for s in catalog.services
-        if any(st.show_if for st in s.steps)
-        or any(f.show_if or isinstance(f.required, dict) for f in s.fields)
+        if any(st.show_if for st in s.steps) or any(f.show_if or isinstance(f.required, dict) for f in s.fields)
     ]
     assert len(conditional) >= 2, conditional
 

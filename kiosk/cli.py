@@ -19,7 +19,7 @@ __all__ = ["CliContext", "CommandError", "main", "print_json"]
 log = logging.getLogger(__name__)
 
 # Modules under kiosk.commands that add sub-commands, in the order `--help` lists them.
-COMMAND_MODULES = ("catalog", "forms")
+COMMAND_MODULES = ("catalog", "forms", "enroll", "submit", "queue", "sync")
 
 
 @dataclass
@@ -113,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ctx = CliContext(data_dir_arg=args.data_dir)
     try:
+        ctx.start_logging()
+        log.info("kiosk %s: %s", version(), args.command)
         return handler(args, ctx)
     except CommandError as exc:
         sys.stderr.write(f"kiosk: {exc}\n")

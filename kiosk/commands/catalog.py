@@ -119,7 +119,9 @@ def guide_as_dict(s: ServiceDefinition) -> dict[str, Any]:
 def _days(n: int, lang: str) -> str:
     if n == 0:
         return "当场办结" if lang == "zh_CN" else "same day"
-    return f"{n} 个工作日" if lang == "zh_CN" else f"{n} working days"
+    if lang == "zh_CN":
+        return f"{n} 个工作日"
+    return "1 working day" if n == 1 else f"{n} working days"
 
 
 def show_service(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -140,7 +140,9 @@ class BodyLimitMiddleware:
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                break  # client went away; let the app see the disconnect
+                # The client went away mid-body: never hand a cut-short body to the app
+                # (a truncated chunk must not be stored as if it were whole).
+                return
             body += message.get("body", b"")
             if len(body) > limit:
                 await self._refuse(scope, receive, send, limit)

@@ -14,6 +14,7 @@ changed content under a version that exists is refused.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 from pathlib import Path
@@ -31,6 +32,8 @@ from sync.protocol import canonical_json, catalog_content_version, sha256_hex
 log = logging.getLogger(__name__)
 
 BUNDLE_FORMAT = 1
+CATEGORIES_FILE = "categories.yaml"
+_SOURCE_SETTING = "catalog_source_fingerprint"
 
 
 class CatalogPublishError(Exception):
@@ -99,13 +102,41 @@ def build_bundle(
     return published, forms
 
 
+def source_fingerprint(folder: Path) -> str:
+    """A hash of the catalog folder's files (names and bytes) and of the signing key.
+
+    When it equals the one recorded at the last publish, the current catalog is still
+    right and loading every definition again (slow) can be skipped.
+    """
+    digest = hashlib.sha256(b"tongban catalog source v1\0")
+    files = [folder / CATEGORIES_FILE, *sorted((folder / "services").glob("*.yaml"))]
+    for path in files:
+        if path.is_file():
+            digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+            data = path.read_bytes()
+            digest.update(len(data).to_bytes(8, "big") + data)
+    return digest.hexdigest()
+
+
 def publish_catalog(store: CentralStore, keys: PlatformKeys, folder: Path) -> PublishedCatalog:
     """Load, sign and publish the catalog in ``folder``; it becomes the current catalog.
+
+    Publishing the very files published last time is a no-op that keeps the current
+    version (see :func:`source_fingerprint`).
 
     Raises:
         CatalogPublishError: invalid definitions, or a form version changed without a new
             version number.
     """
+    if not (folder / "services").is_dir():
+        raise CatalogPublishError(
+            f"{folder} is not a catalog folder (it needs services/*.yaml and categories.yaml)"
+        )
+    fingerprint = source_fingerprint(folder) + ":" + sha256_hex(keys.signing_public)
+    current = store.current_catalog()
+    if current is not None and store.get_setting(_SOURCE_SETTING) == fingerprint:
+        log.info("Catalog %s in %s is unchanged", current.version[:12], folder)
+        return current
     bundle, forms = build_bundle(folder, keys)
     try:
         published = store.publish_catalog(bundle, forms)
@@ -114,6 +145,7 @@ def publish_catalog(store: CentralStore, keys: PlatformKeys, folder: Path) -> Pu
             f"{exc} (catalog {folder}): give the changed definition a new version number; "
             "submissions made on the old version are validated against it"
         ) from exc
+    store.set_setting(_SOURCE_SETTING, fingerprint)
     log.info(
         "Published catalog %s from %s (%d services)", published.version[:12], folder, len(forms)
     )

@@ -270,12 +270,13 @@ class Ingest:
         results: list[ItemResult | None] = [None] * len(raw_items)
         pending: list[tuple[int, NewSubmission]] = []
         pending_ids: set[str] = set()
+        ids = [_raw_id(raw) for raw in raw_items]
+        known = self._store.existing_submissions(sorted({i for i in ids if i}))
         for index, raw in enumerate(raw_items):
-            raw_id = raw.get("submission_id") if isinstance(raw, dict) else None
-            submission_id = raw_id if isinstance(raw_id, str) else ""
+            submission_id = ids[index]
             try:
                 if submission_id:
-                    existing = self._store.find_submission(submission_id)
+                    existing = known.get(submission_id)
                     if existing is not None:
                         results[index] = _duplicate(existing)
                         continue
@@ -324,23 +325,22 @@ class Ingest:
                 )
             else:
                 results[index] = _duplicate(outcome.record)
-        # Repeats of an id within the batch: duplicate of what the first one became.
+        # Repeats of an id within the batch answer what the first occurrence became.
         for index, result in enumerate(results):
-            if result is not None:
-                continue
-            raw = raw_items[index]
-            submission_id = raw["submission_id"]
-            record = stored.get(submission_id) or self._store.find_submission(submission_id)
-            if record is not None:
-                results[index] = _duplicate(record)
-            else:
-                first = next(r for r in results if r is not None and r.submission_id == submission_id)
-                results[index] = first.model_copy()
+            if result is None:
+                record = stored.get(ids[index])
+                first = next(r for r in results if r is not None and r.submission_id == ids[index])
+                results[index] = _duplicate(record) if record else first.model_copy()
         accepted = sum(1 for r in results if r is not None and r.status == ItemStatus.ACCEPTED)
         log.info(
             "Batch of %d from device %s: %d accepted", len(raw_items), device.device_id, accepted
         )
         return [r for r in results if r is not None]
+
+
+def _raw_id(raw: Any) -> str:
+    value = raw.get("submission_id") if isinstance(raw, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def _parse(raw: Any) -> SubmissionItem:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -155,6 +156,7 @@ class SQLiteStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._migrate()
 
@@ -167,27 +169,29 @@ class SQLiteStore:
         conn.execute("PRAGMA synchronous = FULL")
         return conn
 
+    def _thread_connection(self) -> sqlite3.Connection:
+        # One connection per thread, kept: request threads are long-lived and opening a
+        # connection (with its PRAGMAs) costs more than most queries here.
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
-            yield conn
-        finally:
-            conn.close()
+        yield self._thread_connection()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
+        conn = self._thread_connection()
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def _migrate(self) -> None:
         conn = self._connect()
@@ -297,6 +301,22 @@ class SQLiteStore:
             )
             row = conn.execute("SELECT * FROM devices WHERE device_id = ?", (device_id,)).fetchone()
         return self._device(row) if row else None
+
+    # --- settings ---------------------------------------------------------------------------
+    def get_setting(self, key: str) -> str | None:
+        """A stored setting's value."""
+        with self._read() as conn:
+            row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Store a setting."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     # --- catalog ------------------------------------------------------------------------
     def publish_catalog(
@@ -427,6 +447,20 @@ class SQLiteStore:
             )
         )
         return self._submission(row, answers=json.loads(row["answers"]), attachments=hashes)
+
+    def existing_submissions(self, submission_ids: list[str]) -> dict[str, SubmissionRecord]:
+        """The stored ones among these submission ids (without answers)."""
+        found: dict[str, SubmissionRecord] = {}
+        with self._read() as conn:
+            for start in range(0, len(submission_ids), 500):
+                chunk = submission_ids[start : start + 500]
+                rows = conn.execute(
+                    f"SELECT {self._SUBMISSION_COLUMNS} FROM submissions"
+                    f" WHERE submission_id IN ({_placeholders(len(chunk))})",
+                    chunk,
+                ).fetchall()
+                found.update((r["submission_id"], self._submission(r)) for r in rows)
+        return found
 
     def find_submission(self, submission_id: str) -> SubmissionRecord | None:
         """A stored submission by its id."""

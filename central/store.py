@@ -201,6 +201,15 @@ class CentralStore(Protocol):
         """Revoke a device (idempotent); ``None`` if there is no such device."""
         ...
 
+    # --- settings ---------------------------------------------------------------------------
+    def get_setting(self, key: str) -> str | None:
+        """A stored setting's value."""
+        ...
+
+    def set_setting(self, key: str, value: str) -> None:
+        """Store a setting."""
+        ...
+
     # --- catalog ------------------------------------------------------------------------
     def publish_catalog(
         self, catalog: PublishedCatalog, forms: list[FormDefinitionRecord]
@@ -230,6 +239,10 @@ class CentralStore(Protocol):
     # --- submissions and case status ------------------------------------------------------
     def find_submission(self, submission_id: str) -> SubmissionRecord | None:
         """A stored submission by its id."""
+        ...
+
+    def existing_submissions(self, submission_ids: list[str]) -> dict[str, SubmissionRecord]:
+        """The stored ones among these submission ids (records without answers)."""
         ...
 
     def insert_submissions(self, news: list[NewSubmission]) -> list[InsertOutcome]:

@@ -9,8 +9,9 @@ from kiosk.config import render_config_docs
 
 HEADER = """# Configuration (`kiosk.toml`)
 
-Generated from the declared keys in `kiosk/config.py` (`python -m kiosk.config_docs` rewrites it; a test checks it is current).
-The file lives in the data folder, or where `KIOSK_CONFIG` points. Unknown keys and wrong types are errors naming the file and the key.
+Generated from the declared keys in `kiosk/config.py`: `python -m kiosk.config_docs` rewrites
+it, and a test checks it is current. The file lives in the data folder, or where `KIOSK_CONFIG`
+points. Unknown keys and wrong types are errors naming the file and the key.
 
 """
 

@@ -256,13 +256,18 @@ class CentralClient:
             )
         return result
 
-    def get_catalog(self, etag: str | None = None) -> protocol.CatalogBundle | None:
-        """``GET /v1/catalog``; None when the platform answers 304 (``etag`` is current)."""
+    def get_catalog(
+        self, etag: str | None = None
+    ) -> tuple[protocol.CatalogBundle, str | None] | None:
+        """``GET /v1/catalog``: the signed bundle and its ETag, or None on 304.
+
+        The bundle is *not* verified here; see :mod:`sync.catalog_update`.
+        """
         headers = {"If-None-Match": etag} if etag else None
         answer = self.get(f"{protocol.API_PREFIX}/catalog", headers=headers)
         if answer.status == 304:
             return None
-        return parse_answer(answer, protocol.CatalogBundle)
+        return parse_answer(answer, protocol.CatalogBundle), answer.etag
 
     def status_changes(
         self, since: int, limit: int = protocol.DEFAULT_STATUS_PAGE
@@ -467,10 +472,34 @@ def _problem_text(status: int, problem: Mapping[str, Any]) -> str:
     return text[:500]
 
 
+_NETWORK_CAUSES = (
+    ("Connection refused", "connection refused"),
+    ("Connection reset", "connection reset"),
+    ("RemoteDisconnected", "connection closed without an answer"),
+    ("closed connection without response", "connection closed without an answer"),
+    ("IncompleteRead", "answer cut short"),
+    ("Response ended prematurely", "answer cut short"),
+    ("Name or service not known", "host name not found"),
+    ("NameResolutionError", "host name not found"),
+    ("No route to host", "no route to host"),
+    ("Network is unreachable", "network unreachable"),
+    ("certificate verify failed", "certificate verify failed"),
+    ("Broken pipe", "connection broken"),
+)
+
+
 def _short(exc: BaseException) -> str:
-    """A one-line, bounded description of a network exception (no bodies, no headers)."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+    """A short, bounded description of a network exception (no bodies, no headers)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "timed out connecting"
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "timed out waiting for the answer"
+    text = str(exc)
+    for needle, words in _NETWORK_CAUSES:
+        if needle in text:
+            return words
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return first[:160]
 
 
 def path_segment(value: str) -> str:

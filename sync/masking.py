@@ -36,16 +36,19 @@ def mask_name(name: str | None) -> str:
 def mask_id_number(number: str | None) -> str:
     """Mask an ID number, keeping its length: ``11010519491231002X`` -> ``110105********002X``.
 
-    Resident ID numbers (15 or 18 characters) and anything of 14 characters or more keep
-    the first 6 (the issuing area) and the last 4; shorter documents (passports, permits)
-    keep only the first 2 and last 2; very short values are masked completely.
+    18-character resident ID numbers keep the first 6 (the issuing area) and the last 4;
+    15-character (first-generation) numbers the first 6 and last 3, so the birth date is
+    hidden in both; shorter documents (passports, permits) keep only the first 2 and last 2;
+    values under 8 characters are masked completely.
     """
     if not number:
         return ""
     text = "".join(unicodedata.normalize("NFKC", number).split()).upper()
     n = len(text)
-    if n >= 14:
+    if n >= 18:
         head, tail = 6, 4
+    elif n >= 15:
+        head, tail = 6, 3
     elif n >= 8:
         head, tail = 2, 2
     else:

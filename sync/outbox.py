@@ -246,19 +246,27 @@ def _check_attachments(answers: Mapping[str, Any], files: Mapping[str, Attachmen
 
 
 def _allocate_receipt(db: Database, site: str, device: str, now: datetime) -> ReceiptNumber:
-    """The next receipt number of the terminal's local day, inside the enqueue transaction."""
+    """The next receipt number of the terminal's local day, inside the enqueue transaction.
+
+    Sequences whose check character would be ``*`` are skipped (about 1 in 37): a citizen
+    types receipt numbers on a keypad without ``*``, and it needs quoting in shells and URLs.
+    Every number still carries a full MOD 37-2 check, so the error detection is unchanged.
+    """
     day = now.astimezone().date()  # the hall's date, as printed on the receipt
-    rows = db.execute(
-        "INSERT INTO receipt_counters (day, last_sequence) VALUES (?, 1) "
-        "ON CONFLICT(day) DO UPDATE SET last_sequence = last_sequence + 1 "
-        "RETURNING last_sequence",
-        (day.isoformat(),),
-    ).fetchall()
-    sequence = int(rows[0][0])
-    try:
-        return ReceiptNumber.issue(site, device, day, sequence)
-    except ValueError as exc:
-        raise StoreError(f"cannot make a receipt number for {day}: {exc}") from exc
+    while True:
+        rows = db.execute(
+            "INSERT INTO receipt_counters (day, last_sequence) VALUES (?, 1) "
+            "ON CONFLICT(day) DO UPDATE SET last_sequence = last_sequence + 1 "
+            "RETURNING last_sequence",
+            (day.isoformat(),),
+        ).fetchall()
+        sequence = int(rows[0][0])
+        try:
+            receipt = ReceiptNumber.issue(site, device, day, sequence)
+        except ValueError as exc:
+            raise StoreError(f"cannot make a receipt number for {day}: {exc}") from exc
+        if receipt.check != "*":
+            return receipt
 
 
 # --- the sync engine's side ----------------------------------------------------------------

@@ -189,25 +189,38 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
             self._depth = 1
             try:
                 yield self._db
-            except BaseException:
+            except BaseException as exc:
                 self._depth = 0
                 self._db.rollback()
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error(exc) from exc
                 raise
             self._depth = 0
             try:
                 self._db.execute("COMMIT")
-            except BaseException:
+            except sqlite3.Error as exc:
                 self._db.rollback()
-                raise
+                raise self._error(exc) from exc
 
     @contextmanager
     def _reading(self) -> Iterator[Database]:
         with self._lock:
-            yield self._db
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise self._error(exc) from exc
+
+    def _error(self, exc: sqlite3.Error) -> StoreError:
+        """A database failure as a StoreError naming the file (disk full, locked, damaged)."""
+        log.error("Store %s: %s", self._path, exc)
+        return StoreError(f"database {self._path} failed: {exc}")
 
     def sync_lock(self) -> AbstractContextManager[None]:
         """The single-sync-worker lock of this database (``sync.lock`` beside it).

@@ -7,138 +7,39 @@ Other test folders can reuse the subprocess helpers from
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import itertools
-import json
-import uuid
+import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import cache
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from catalog import DEFAULT_CATALOG_DIR
 from central.app import Platform, create_app
 from central.enrolment import issue_code
-from sync.protocol import EnrolResponse, b64decode, b64encode
-from sync.sealing import seal
+from sync.protocol import EnrolResponse
+from tests.central.central_helpers import FakeTerminal
 from tests.support.central_process import running_central
 
-_receipts = itertools.count(1)
 
+@pytest.fixture(scope="session")
+def central_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A platform data folder made once per session: keys and the published catalog.
 
-@cache
-def example_answers_for(service_id: str) -> dict[str, Any]:
-    """The bundled definition's example answers (a valid payload, placeholder attachments)."""
-    from forms import example_answers, load_catalog
-
-    return example_answers(load_catalog(DEFAULT_CATALOG_DIR).get(service_id))
-
-
-def attachment_refs(answers: Any) -> Iterator[dict[str, Any]]:
-    """Every ``{"sha256": ...}`` object inside the answers."""
-    if isinstance(answers, dict):
-        if "sha256" in answers:
-            yield answers
-        for value in answers.values():
-            yield from attachment_refs(value)
-    elif isinstance(answers, list):
-        for value in answers:
-            yield from attachment_refs(value)
-
-
-def sealed_attachment(public_key: bytes, data: bytes) -> tuple[str, bytes]:
-    """``(sha256 hex, sealed bytes)`` of an attachment as the terminal makes them."""
-    digest = hashlib.sha256(data).hexdigest()
-    return digest, seal(public_key, data, context=digest.encode("ascii"))
-
-
-@dataclass
-class FakeTerminal:
-    """An enrolled terminal that talks to the platform through a test client."""
-
-    client: TestClient | httpx.Client
-    enrolment: EnrolResponse
-    receipts: Iterator[int] = field(default_factory=lambda: _receipts)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The bearer credential."""
-        return {"Authorization": f"Bearer {self.enrolment.token}"}
-
-    @property
-    def sealing_key(self) -> bytes:
-        """The platform's public sealing key from enrolment."""
-        return b64decode(self.enrolment.sealing_public_key)
-
-    def item(
-        self,
-        service_id: str = "residence-permit",
-        answers: dict[str, Any] | None = None,
-        *,
-        submission_id: str | None = None,
-        receipt_no: str | None = None,
-        form_version: str = "1.0.0",
-        is_test: bool = True,
-        attachments: list[str] | None = None,
-        sealed: bytes | None = None,
-    ) -> dict[str, Any]:
-        """One batch item with the answers sealed as the terminal seals them."""
-        submission_id = submission_id or str(uuid.uuid4())
-        if answers is None:
-            answers = copy.deepcopy(example_answers_for(service_id))
-        if sealed is None:
-            plaintext = json.dumps({"answers": answers}, ensure_ascii=False).encode("utf-8")
-            sealed = seal(self.sealing_key, plaintext, context=submission_id.encode("utf-8"))
-        return {
-            "submission_id": submission_id,
-            "service_id": service_id,
-            "form_version": form_version,
-            "receipt_no": receipt_no
-            or f"{self.enrolment.site_code}{self.enrolment.device_code}{next(self.receipts):08d}",
-            "created_at": datetime.now(UTC).isoformat(),
-            "is_test": is_test,
-            "sealed_payload": b64encode(sealed),
-            "attachments": attachments or [],
-        }
-
-    def push(self, *items: dict[str, Any]) -> httpx.Response:
-        """POST a batch."""
-        return self.client.post(
-            "/v1/submissions/batch", json={"items": list(items)}, headers=self.headers
-        )
-
-    def upload(self, data: bytes) -> str:
-        """Upload an attachment in one PUT; returns its SHA-256."""
-        digest, sealed = sealed_attachment(self.sealing_key, data)
-        answer = self.client.put(f"/v1/attachments/{digest}", content=sealed, headers=self.headers)
-        assert answer.status_code == 200, answer.text
-        assert answer.json()["complete"] is True
-        return digest
-
-    def real_answers(self, service_id: str = "residence-permit") -> tuple[dict[str, Any], list[str]]:
-        """Example answers whose attachments were really uploaded; and their hashes."""
-        answers = copy.deepcopy(example_answers_for(service_id))
-        hashes = []
-        for n, ref in enumerate(attachment_refs(answers)):
-            data = f"{uuid.uuid4()} file {n}".encode() * 10
-            ref["sha256"] = self.upload(data)
-            ref["size"] = len(data)
-            hashes.append(ref["sha256"])
-        return answers, hashes
+    Loading the catalog's definitions takes a while; copies of this folder start fast
+    because the platform sees the catalog files unchanged.
+    """
+    folder = tmp_path_factory.mktemp("central-template") / "central"
+    create_app(folder)
+    return folder
 
 
 @pytest.fixture
-def central_dir(tmp_path: Path) -> Path:
-    """A fresh data folder for the platform."""
-    return tmp_path / "central"
+def central_dir(tmp_path: Path, central_template: Path) -> Path:
+    """A data folder for the platform with keys and the bundled catalog, nothing else."""
+    folder = tmp_path / "central"
+    shutil.copytree(central_template, folder)
+    return folder
 
 
 @pytest.fixture
@@ -190,8 +91,9 @@ def terminal(enrol: Callable[..., FakeTerminal]) -> FakeTerminal:
 
 
 @pytest.fixture
-def central_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def central_server(tmp_path: Path, central_template: Path) -> Iterator[tuple[str, Path]]:
     """The real ``kiosk-central serve`` on 127.0.0.1: ``(url, data_dir)``."""
     data_dir = tmp_path / "central-served"
+    shutil.copytree(central_template, data_dir)
     with running_central(data_dir) as url:
         yield url, data_dir

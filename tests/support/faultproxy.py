@@ -353,6 +353,14 @@ class FaultProxy:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def set_upstream(self, upstream: str) -> None:
+        """Forward to another server from now on (e.g. a restarted platform's new port)."""
+        parts = urlsplit(upstream)
+        if parts.scheme != "http" or not parts.hostname or not parts.port:
+            raise ValueError(f"upstream must be http://HOST:PORT, got {upstream!r}")
+        with self._lock:
+            self.upstream = (parts.hostname, parts.port)
+
     # --- choosing faults --------------------------------------------------------------
 
     def set_mode(self, mode: Mode | str, *, path_prefix: str | None = None) -> None:
@@ -506,7 +514,9 @@ class FaultProxy:
             client.sendall(answer.to_bytes())
 
     def _forward(self, request: _Message, deadline: float) -> _Message:
-        upstream = socket.create_connection(self.upstream, timeout=5.0)
+        with self._lock:
+            address = self.upstream
+        upstream = socket.create_connection(address, timeout=5.0)
         with self._lock:
             self._open.add(upstream)
         try:

@@ -123,7 +123,7 @@ def _classify(
 ) -> Payload:
     if looks_like_appointment_token(text):
         if appointment_key is None:
-            problem = "appointment codes cannot be checked: the terminal is not enrolled"
+            problem = "appointment codes cannot be checked without the platform's key: is the terminal enrolled?"
             return Payload(PayloadKind.APPOINTMENT, text, problem=problem)
         try:
             appointment = verify_appointment_token(text, appointment_key, now=now)

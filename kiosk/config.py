@@ -95,6 +95,28 @@ class HttpUrl:
         return " holding an http:// or https:// address"
 
 
+@dataclass(frozen=True)
+class EscposConnectionText:
+    """The value must be empty or an ESC/POS connection (``usb:…``, ``serial:…``, ``network:…``)."""
+
+    def __call__(self, value: Any) -> bool:
+        """Return whether ``value`` is empty or reads as a connection."""
+        if value == "":
+            return True
+        from printing.errors import PrinterConfigError
+        from printing.escpos_connection import EscposConnection
+
+        try:
+            EscposConnection.parse(value)
+        except PrinterConfigError:
+            return False
+        return True
+
+    def describe(self) -> str:
+        """Describe the expected form."""
+        return " like usb:0x0416:0x5011, serial:/dev/ttyUSB0:9600 or network:192.168.1.50:9100"
+
+
 # The type of a key: str, int, float, bool, Path, or a tuple of the allowed strings.
 KeyType = type | tuple[str, ...]
 
@@ -218,6 +240,22 @@ KEYS: tuple[Key, ...] = (
     Key("catalog", "path", Path, "",
         "Folder of service definitions to use before the first signed catalog arrives; "
         "empty = the bundled catalog."),
+    # [printing]
+    Key("printing", "backend", ("pdf", "cups", "escpos"), "pdf",
+        "Where receipts and tickets go: `pdf` files in a folder, `cups` the system printer (`lp`), "
+        "`escpos` a thermal printer."),
+    Key("printing", "paper", ("80mm", "58mm", "a4"), "80mm",
+        "Paper in the printer: 80 mm or 58 mm thermal roll, or A4 sheets (pdf and cups only)."),
+    Key("printing", "pdf_folder", Path, "",
+        "Folder the `pdf` backend writes into; empty = `receipts` in the data folder."),
+    Key("printing", "cups_printer", str, "",
+        "CUPS queue name for the `cups` backend (see `lpstat -p`); empty = the system default printer."),
+    Key("printing", "escpos_connection", str, "",
+        "Thermal printer for the `escpos` backend: `usb:VENDOR:PRODUCT` (hex, e.g. `usb:0x0416:0x5011`), "
+        "`serial:DEVICE:BAUD` (e.g. `serial:/dev/ttyUSB0:9600`) or `network:HOST:PORT` "
+        "(e.g. `network:192.168.1.50:9100`).", EscposConnectionText()),
+    Key("printing", "timeout_seconds", float, 10.0,
+        "How long to wait for a printer to take a job or answer a status query.", Range(1, 120)),
     # [logging]
     Key("logging", "level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO",
         "Least severe message written to the log file."),
@@ -253,6 +291,7 @@ class Config:
     hall: Any
     central: Any
     catalog: Any
+    printing: Any
     logging: Any
     config_version: int
     source: Path | None = None  # the file read, or None when all defaults

@@ -64,7 +64,7 @@ class Paper:
 
 ROLL_80MM = Paper("80mm", 80.0, None, dots=576, margin_mm=4.0)
 ROLL_58MM = Paper("58mm", 58.0, None, dots=384, margin_mm=4.0)
-A4 = Paper("a4", 210.0, 297.0, dots=None, dpi=300, margin_mm=15.0)
+A4 = Paper("a4", 210.0, 297.0, dots=None, dpi=300, margin_mm=12.0)
 
 PAPERS: dict[str, Paper] = {p.name: p for p in (ROLL_80MM, ROLL_58MM, A4)}
 

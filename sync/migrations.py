@@ -152,7 +152,43 @@ def _v1_initial(db: Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", _v1_initial),)
+def _v2_print_jobs(db: Database) -> None:
+    # The print queue (printing.queue): receipts and tickets to print, with what was printed
+    # (masked values only) so staff can reprint it. No foreign key to submissions: a print
+    # job can never hold back or roll back the submission it belongs to.
+    db["print_jobs"].create(
+        {
+            "id": int,
+            "kind": str,  # receipt | ticket
+            "ref": str,  # receipt or ticket number
+            "document": str,  # JSON of printing.ReceiptData / TicketData
+            "printer": str,
+            "paper": str,  # 80mm | 58mm | a4
+            "state": str,  # pending | printing | printed | failed | replaced
+            "attempts": int,
+            "next_attempt_at": str,  # failed: when it is retried automatically; NULL = waits for staff
+            "last_error": str,
+            "output": str,  # where it went: file, CUPS request id, printer connection
+            "reprint_of": int,
+            "requested_by": str,  # kiosk | staff | cli
+            "created_at": str,
+            "updated_at": str,
+            "printed_at": str,
+        },
+        pk="id",
+        not_null={"kind", "ref", "document", "printer", "paper", "state", "attempts", "requested_by",
+                  "created_at", "updated_at"},
+        foreign_keys=[("reprint_of", "print_jobs", "id")],
+        strict=True,
+    )
+    db["print_jobs"].create_index(["state", "next_attempt_at"])
+    db["print_jobs"].create_index(["ref"])
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", _v1_initial),
+    Migration(2, "print queue", _v2_print_jobs),
+)
 LATEST_VERSION = MIGRATIONS[-1].version
 
 

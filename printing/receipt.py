@@ -6,7 +6,7 @@ bring, a QR code of the receipt number for status look-up at any kiosk, and a pr
 line. Every line is Chinese first and English smaller below or beside it. Test receipts
 carry a black TEST banner at the top and the bottom.
 
-The QR code holds the receipt number exactly as printed (``SZ01-K7M-261123-00042-7``); any
+The QR code holds the receipt number exactly as printed (``SZ01-K7M-261123-00042-H``); any
 kiosk's scanner reads it and looks the case up (``sync.receipt.ReceiptNumber.parse``).
 """
 

@@ -240,7 +240,7 @@ def test_an_unplugged_reader_is_reported_as_gone(reader: IdCardReader, simulator
 
 
 def test_a_port_that_does_not_exist_is_named_with_the_fix() -> None:
-    with pytest.raises(ReaderNotFound, match="/dev/ttyNOPE.*kiosk.toml"):
+    with pytest.raises(ReaderNotFound, match=r"/dev/ttyNOPE.*kiosk\.toml"):
         IdCardReader("/dev/ttyNOPE").open()
     health = IdCardReader("/dev/ttyNOPE").health()
     assert health.state is HealthState.MISSING and "/dev/ttyNOPE" in health.fix

@@ -44,7 +44,7 @@ def pty() -> Iterator[Pty]:
 def test_lines_from_the_scanner_arrive_as_classified_scans(pty: Pty) -> None:
     scans: queue.Queue[ScanResult] = queue.Queue()
     with SerialScanner(pty.port, scans.put) as scanner:
-        pty.send("11010519491231002X\r\n".encode())
+        pty.send(b"11010519491231002X\r\n")
         pty.send("社会保障卡\r".encode())
         pty.send("居住证".encode("gb18030") + b"\n")
         first, second, third = (scans.get(timeout=2) for _ in range(3))

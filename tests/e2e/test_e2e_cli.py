@@ -16,7 +16,7 @@ import pytest
 from forms import Catalog, validate_answers
 from forms.payload import payload_schema
 from sync.store import database_path, open_store
-from tests.e2e.conftest import Central, parse_json_output
+from tests.e2e.conftest import Central, Terminal, parse_json_output
 from tests.support.cli import REPO, run_cli
 from tests.support.faultproxy import FaultProxy, Mode
 
@@ -84,7 +84,7 @@ def test_sync_before_enrolment_says_to_enrol(tmp_path: Path) -> None:
     assert "kiosk enroll" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_enrolment_with_a_used_code_is_refused_clearly(
+def test_used_code_and_second_enrolment_are_refused_clearly(
     tmp_path: Path, central: Central
 ) -> None:
     code = central.new_code()
@@ -92,6 +92,8 @@ def test_enrolment_with_a_used_code_is_refused_clearly(
     done = kiosk(tmp_path / "b", "enroll", "--central", central.url, "--code", code)
     assert done.returncode == 1
     assert "already used" in done.stderr and "Traceback" not in done.stderr
+    again = kiosk(tmp_path / "a", "enroll", "--central", central.url, "--code", code)
+    assert again.returncode == 1 and "--force" in again.stderr
 
 
 def test_plain_http_to_a_remote_host_is_refused(tmp_path: Path) -> None:
@@ -102,19 +104,15 @@ def test_plain_http_to_a_remote_host_is_refused(tmp_path: Path) -> None:
 
 
 def test_two_sync_commands_at_once_send_each_item_once(
-    tmp_path: Path, central: Central, proxy: FaultProxy
+    proxy: FaultProxy, terminal: Terminal
 ) -> None:
-    terminal = tmp_path / "terminal"
-    ok_json(kiosk(terminal, "enroll", "--central", proxy.url, "--code", central.new_code(),
-                  "--json"))
-    for _ in range(3):
-        ok_json(kiosk(terminal, "submit", "--service", "residence-permit", "--example",
-                      "--json"))
-    proxy.slow_seconds = 2.0
+    for _ in range(2):
+        terminal.submit()
+    proxy.slow_seconds = 1.5
     proxy.set_mode(Mode.SLOW, path_prefix="/v1/submissions")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "kiosk.cli", "--data-dir", str(terminal), "sync", "--once",
+            [sys.executable, "-m", "kiosk.cli", "--data-dir", str(terminal.data_dir), "sync", "--once",
              "--json", "--batch-size", "1"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
         )
@@ -133,5 +131,5 @@ def test_two_sync_commands_at_once_send_each_item_once(
     # Either the second found the first busy (exit 3), or it started after the first
     # finished and found nothing left: never both sending.
     assert codes in ([0, 0], [0, 3])
-    assert pushed == 3 and sum(r["duplicates"] for r in reports) == 0
-    assert proxy.count(path_prefix="/v1/submissions") == 3
+    assert pushed == 2 and sum(r["duplicates"] for r in reports) == 0
+    assert proxy.count(path_prefix="/v1/submissions") == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import signal
 import subprocess
@@ -35,7 +36,7 @@ def _run_and_kill(cmd: list[str], after: float) -> tuple[str, bool]:
     """Run ``cmd``; SIGKILL it after ``after`` seconds unless it ended. (stdout, killed)"""
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
-        env={**__import__("os").environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     killed = False
     try:

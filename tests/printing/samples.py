@@ -13,7 +13,7 @@ from printing import Bilingual, ReceiptData, TicketData
 CST = timezone(timedelta(hours=8))
 FULL_ID = "11010519491231002X"
 MASKED_ID = "110105********002X"
-RECEIPT_NO = "SZ01-K7M-261123-00042-7"
+RECEIPT_NO = "SZ01-K7M-261123-00042-H"
 HALL = Bilingual("深圳市福田区政务服务中心", "Futian District Government Service Centre, Shenzhen")
 LONG_ADDRESS = Bilingual(
     "广东省深圳市福田区福中三路市民中心行政服务大厅B区二楼公安综合窗口第十七至第二十三号窗口（工作日上午九点至下午六点）",

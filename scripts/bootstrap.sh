@@ -17,6 +17,7 @@ run_pkgs=(
   libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0
   libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1
   libpulse0 libzbar0 fontconfig-config
+  libusb-1.0-0
 )
 test_pkgs=(poppler-utils xvfb xauth)
 

@@ -62,6 +62,9 @@ _ITEM_OVERHEAD_BYTES = 600
 MIN_RETRY_DELAY = timedelta(seconds=1)
 MAX_STATUS_PAGES = 50
 STATUS_CURSOR_SETTING = "sync.status_cursor"
+# The answers that judge what was sent (and may dead-letter it): bad request, too large,
+# invalid. Any other refusal stops the cycle and keeps the items.
+_CONTENT_STATUSES = frozenset({400, 413, 422})
 
 
 @dataclass
@@ -281,10 +284,7 @@ class _Cycle:
             self.retry_all(items, exc)
             raise _StopCycle("network") from exc
         except PermanentError as exc:
-            if exc.is_auth_failure:
-                self.hold_all(items, f"credential refused: {exc}")
-                self.report.errors.append(f"the platform refused this terminal: {exc}")
-                raise _StopCycle("auth") from exc
+            self.stop_unless_about_content(items, exc)
             if len(items) > 1:
                 # The batch as a whole was refused: find the item that causes it.
                 log.warning("batch of %d refused (%s); sending it in halves", len(items), exc)
@@ -317,6 +317,23 @@ class _Cycle:
                     self._retry(item, _rejection_text(result), None, at)
                 else:
                     self._bury(item, _rejection_text(result), at)
+
+    def stop_unless_about_content(self, items: list[OutboxItem], exc: PermanentError) -> None:
+        """Stop the cycle, keeping ``items``, unless ``exc`` is a verdict on what we sent.
+
+        Only 400, 413 and 422 judge the content (a malformed, too large or invalid body).
+        A refused credential, a 404 from a wrong address, a 405 from some other web server:
+        those say nothing about the items, and dead-lettering the queue for them would
+        turn one configuration mistake into a queue that staff must re-send by hand.
+        """
+        if exc.status in _CONTENT_STATUSES:
+            return
+        self.hold_all(items, str(exc))
+        if exc.is_auth_failure:
+            self.report.errors.append(f"the platform refused this terminal: {exc}")
+            raise _StopCycle("auth") from exc
+        self.report.errors.append(f"sending stopped, the platform refused the request: {exc}")
+        raise _StopCycle("refused") from exc
 
     def retry_all(self, items: Iterable[OutboxItem], exc: RetryableError) -> None:
         at = self.clock()
@@ -373,10 +390,7 @@ class _Cycle:
                     self.retry_all(items, exc)
                     raise _StopCycle("network") from exc
                 except PermanentError as exc:
-                    if exc.is_auth_failure:
-                        self.hold_all(items, f"credential refused: {exc}")
-                        self.report.errors.append(f"the platform refused this terminal: {exc}")
-                        raise _StopCycle("auth") from exc
+                    self.stop_unless_about_content(items, exc)
                     refused[sha] = str(exc)
                 except UnknownSubmission as exc:
                     refused[sha] = f"attachment content is missing on this terminal ({exc})"

@@ -187,6 +187,7 @@ def _v2_print_jobs(db: Database) -> None:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
+    Migration(2, "print queue", _v2_print_jobs),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

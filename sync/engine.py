@@ -15,13 +15,14 @@ The promises, and how they are kept:
 * Items already accepted are never sent again (``claim_batch`` only hands out pending
   items; ``accepted`` is final in the store).
 * One bad item never blocks the rest: per-item rejections dead-letter only that item; a
-  whole batch refused as unreadable (4xx other than 401/403) is split in halves until the
+  whole batch refused for its content (400, 413, 422) is split in halves until the
   offending item is alone, and only it is dead-lettered.
 * Network trouble, 408/429/5xx and broken answers put the batch's items back with
   exponential backoff and full jitter (honouring ``Retry-After``) and end the cycle: there
   is no point hammering a platform that is down.
-* A refused credential (401/403) ends the cycle without touching the items: they wait,
-  unharmed, until the terminal is enrolled again.
+* A refused credential (401/403), or any other refusal that says nothing about the items
+  (404 or 405 from a wrong address, ...), ends the cycle without touching the items: they
+  wait, unharmed, until the cause is fixed.
 """
 
 from __future__ import annotations

@@ -402,9 +402,13 @@ def counts(db: Database) -> dict[str, int]:
 
 
 def sealed_attachment(db: Database, sha256: str) -> bytes:
-    """The sealed bytes of the attachment with this plaintext hash (for upload)."""
+    """The sealed bytes of the attachment with this plaintext hash (for upload).
+
+    The same file attached to two submissions is sealed twice, differently; always the same
+    (oldest) copy is returned, so an upload resumed in a later cycle continues the same bytes.
+    """
     row = db.execute(
-        "SELECT sealed FROM attachments WHERE sha256 = ? AND sealed IS NOT NULL LIMIT 1",
+        "SELECT sealed FROM attachments WHERE sha256 = ? AND sealed IS NOT NULL ORDER BY rowid LIMIT 1",
         (sha256.lower(),),
     ).fetchone()
     if row is None:

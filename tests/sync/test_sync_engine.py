@@ -203,3 +203,13 @@ def test_items_left_sending_by_a_crashed_worker_are_sent_at_once(store: Store) -
     store.claim_batch(10, NOW)  # a worker claimed them, then died
     report = sync(store, ScriptedPlatform(), now=NOW + timedelta(seconds=5))
     assert report.pushed == 2 and set(states(store)) == set(ids)
+
+
+def test_a_refusal_that_is_not_about_the_items_keeps_them_all(store: Store) -> None:
+    ids = enqueue(store, 4)
+    platform = ScriptedPlatform()
+    platform.batch_error = PermanentError("HTTP 404 Not Found", status=404)  # wrong address
+    report = sync(store, platform, batch_size=2)
+    assert report.stopped == "refused" and report.dead == 0
+    assert len(platform.batches) == 1
+    assert states(store) == dict.fromkeys(ids, PENDING)

@@ -1,0 +1,125 @@
+"""Run slow work off the UI thread, then update the screen with the result.
+
+SQLite, HTTP, printing and decoding never run on the UI thread: a screen calls
+:func:`run_in_background` with the work and what to do with its result, and stays
+responsive meanwhile::
+
+    run_in_background(lambda: store.enqueue(...), on_done=self.show_receipt,
+                      on_error=self.show_problem, context=self)
+
+``work`` runs on Qt's global thread pool; ``on_done(result)`` or ``on_error(exc)`` then run
+on the UI thread. When ``context`` (usually the screen) is destroyed before the work ends,
+the callbacks are dropped instead of touching a dead widget.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+_RUNNING: set[BackgroundTask] = set()  # keeps tasks (and their signal objects) alive until delivered
+
+
+class _Relay(QObject):
+    """Lives on the UI thread; the worker emits, Qt delivers on the UI thread (queued)."""
+
+    done = Signal(object)
+    failed = Signal(object)
+
+
+class BackgroundTask(QRunnable):
+    """One piece of work for the thread pool, with its callbacks."""
+
+    def __init__(
+        self,
+        work: Callable[[], Any],
+        on_done: Callable[[Any], None] | None,
+        on_error: Callable[[BaseException], None] | None,
+        context: QObject | None,
+        name: str,
+    ) -> None:
+        super().__init__()
+        self.setAutoDelete(False)  # Python owns the task; _RUNNING releases it
+        self.name = name
+        self._work = work
+        self._on_done = on_done
+        self._on_error = on_error
+        self._context = context
+        self._relay = _Relay()  # created on the UI thread, so delivery is queued to it
+        self._relay.done.connect(self._deliver_done)
+        self._relay.failed.connect(self._deliver_error)
+
+    def run(self) -> None:  # worker thread
+        """Do the work and hand the outcome to the UI thread."""
+        try:
+            result = self._work()
+        except Exception as exc:
+            log.warning("background task %s failed: %s: %s", self.name, type(exc).__name__, exc)
+            self._deliver(self._relay.failed, exc)
+        else:
+            self._deliver(self._relay.done, result)
+
+    def _deliver(self, signal: Any, value: Any) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:  # the application is shutting down and Qt objects are gone
+            log.debug("background task %s finished after shutdown; result dropped", self.name)
+
+    def _context_alive(self) -> bool:
+        if self._context is None or shiboken6.isValid(self._context):
+            return True
+        log.debug("background task %s: result dropped, its screen is gone", self.name)
+        return False
+
+    @Slot(object)
+    def _deliver_done(self, result: Any) -> None:
+        try:
+            if self._on_done is not None and self._context_alive():
+                self._on_done(result)
+        finally:
+            self._forget()
+
+    @Slot(object)
+    def _deliver_error(self, exc: BaseException) -> None:
+        try:
+            if self._on_error is not None:
+                if self._context_alive():
+                    self._on_error(exc)
+            else:
+                log.error("background task %s failed and nobody handles it: %s", self.name, exc)
+        finally:
+            self._forget()
+
+    def _forget(self) -> None:
+        _RUNNING.discard(self)
+
+
+def run_in_background(
+    work: Callable[[], Any],
+    *,
+    on_done: Callable[[Any], None] | None = None,
+    on_error: Callable[[BaseException], None] | None = None,
+    context: QObject | None = None,
+    name: str = "task",
+) -> BackgroundTask:
+    """Run ``work()`` on the thread pool; then ``on_done(result)`` or ``on_error(exc)`` on the UI thread."""
+    task = BackgroundTask(work, on_done, on_error, context, name)
+    _RUNNING.add(task)
+    QThreadPool.globalInstance().start(task)
+    return task
+
+
+def pending_tasks() -> int:
+    """How many tasks have not delivered their outcome yet (tests wait for 0)."""
+    return len(_RUNNING)
+
+
+def wait_for_background(timeout_ms: int = 30_000) -> bool:
+    """Block until the thread pool is idle (shutdown only: never call this from a screen)."""
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)

@@ -1,0 +1,39 @@
+"""``kiosk run``: the citizen's touch application (full screen; ``--windowed`` for development).
+
+``--demo`` runs against the reference central platform started on localhost, with the
+terminal enrolled against it and simulated devices (an ID card "tap" with demo
+identities, a sample document for the scanner), so the whole journey can be tried on a
+laptop. See ``docs/ui.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import Any
+
+from kiosk.cli import CliContext
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: Any) -> None:
+    """Add ``run``."""
+    p = sub.add_parser("run", help="start the kiosk's touch application")
+    p.add_argument("--windowed", action="store_true", help="a normal window instead of full screen (development)")
+    p.add_argument("--demo", action="store_true",
+                   help="demo mode: local central platform, enrolled terminal, simulated devices")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    """``kiosk run [--windowed] [--demo]``."""
+    from kiosk.ui.app import run_kiosk
+
+    if args.demo:
+        from kiosk.ui.demo_central import DemoCentral
+
+        with DemoCentral(ctx.data_dir) as central:
+            central.enrol_terminal()
+            return run_kiosk(ctx.data_dir, ctx.config, windowed=args.windowed, demo=True)
+    return run_kiosk(ctx.data_dir, ctx.config, windowed=args.windowed, demo=False)

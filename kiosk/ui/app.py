@@ -1,0 +1,400 @@
+"""The kiosk's shell: one full-screen window, the status strip and the screens of the journey.
+
+A citizen cannot leave the application: in kiosk mode the window is frameless and
+full-screen, has no close button, ignores Esc and refuses to close; only SIGTERM (systemd
+stopping the service) ends it, cleanly, with exit status 0 after background work is done.
+``--windowed`` gives developers a normal window.
+
+Privacy: after ``idle_timeout_seconds`` without a touch, a dialog counts down; if nobody
+answers, the session is wiped (wizard, scanned files, every screen's widgets) and the home
+screen comes back in the configured language.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtWidgets import QApplication, QLayout, QStackedWidget, QVBoxLayout, QWidget
+
+from devices.identity import Identity
+from forms import ServiceDefinition, Wizard
+from kiosk.background import run_in_background, wait_for_background
+from kiosk.ui.devices import DemoIdCardReader, demo_identities
+from kiosk.ui.overlay import Overlay
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.screens.catalog import CatalogScreen
+from kiosk.ui.screens.done import RatingScreen, SubmittedScreen
+from kiosk.ui.screens.form import FormScreen
+from kiosk.ui.screens.guide import GuideScreen
+from kiosk.ui.screens.home import ComingSoonScreen, HomeScreen
+from kiosk.ui.screens.identify import IdentifyScreen
+from kiosk.ui.screens.review import ReviewScreen
+from kiosk.ui.session import KioskState
+from kiosk.ui.theme import apply_theme
+from kiosk.ui.widgets.status_strip import StatusStrip
+from sync.submission import EnqueuedSubmission
+
+log = logging.getLogger(__name__)
+
+STATUS_REFRESH_MS = 30_000
+ACTIVITY_EVENTS = frozenset({
+    QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin, QEvent.Type.Wheel,
+    QEvent.Type.TouchUpdate, QEvent.Type.MouseMove,
+})
+
+
+class IdleWatcher(QObject):
+    """Restarts the idle timer on every touch, key or click anywhere in the application."""
+
+    def __init__(self, on_activity: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._on_activity = on_activity
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Note activity; never swallow the event."""
+        if event.type() in ACTIVITY_EVENTS:
+            self._on_activity()
+        return False
+
+
+class KioskWindow(QWidget):
+    """The application window: status strip on top, one screen at a time below."""
+
+    def __init__(
+        self,
+        state: KioskState,
+        *,
+        kiosk_mode: bool = True,
+        idle_timeout_ms: int = 90_000,
+        idle_warning_ms: int = 20_000,
+        id_reader: DemoIdCardReader | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("KioskRoot")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.state = state
+        self.kiosk_mode = kiosk_mode
+        self.id_reader = id_reader
+        self.demo_identities: Mapping[str, Identity] = demo_identities() if state.demo else {}
+        self._closing_allowed = not kiosk_mode
+        self.setWindowTitle(state.hall.name(state.lang))
+        if kiosk_mode:
+            self.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        # the window's size is the screen's: the layout must not impose a minimum on it
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.strip = StatusStrip(state)
+        self.strip.call_staff.connect(self.call_staff)
+        layout.addWidget(self.strip)
+        self.stack = QStackedWidget()
+        layout.addWidget(self.stack, 1)
+        self.screens: dict[str, Screen] = {}
+        for screen_class in (HomeScreen, ComingSoonScreen, CatalogScreen, GuideScreen, IdentifyScreen, FormScreen,
+                             ReviewScreen, SubmittedScreen, RatingScreen):
+            screen = screen_class(self)
+            self.screens[screen.name] = screen
+            self.stack.addWidget(screen)
+        self.overlay = Overlay(self)
+
+        # idle timeout: a quiet period, then a countdown, then the wipe
+        self.idle_timeout_ms = idle_timeout_ms
+        self.idle_warning_ms = min(idle_warning_ms, idle_timeout_ms)
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.timeout.connect(self._idle_warning)
+        self.countdown_timer = QTimer(self)
+        self.countdown_timer.setInterval(1000)
+        self.countdown_timer.timeout.connect(self._countdown_tick)
+        self._countdown_left_ms = 0
+        self.idle_watcher = IdleWatcher(self.activity, self)
+        QApplication.instance().installEventFilter(self.idle_watcher)
+
+        self.status_timer = QTimer(self)
+        self.status_timer.timeout.connect(self.refresh_status)
+        self.status_timer.start(STATUS_REFRESH_MS)
+        state.appearance_changed.connect(self._appearance_changed)
+        state.central_state_changed.connect(self.strip.set_central_state)
+        apply_theme(QApplication.instance(), state.large_type)
+        self.go("home")
+        self.refresh_status()
+
+    # --- navigation ------------------------------------------------------------------------
+
+    def current_name(self) -> str:
+        """The name of the screen on show."""
+        widget = self.stack.currentWidget()
+        return widget.name if isinstance(widget, Screen) else ""
+
+    def screen(self, name: str) -> Screen:
+        """A screen by name."""
+        return self.screens[name]
+
+    def go(self, name: str) -> None:
+        """Show screen ``name``, freshly rendered; the previous screen's widgets are destroyed."""
+        previous = self.stack.currentWidget()
+        target = self.screens[name]
+        if isinstance(previous, Screen) and previous is not target:
+            previous.reset()
+        self.stack.setCurrentWidget(target)
+        target.entered()
+        self._arm_idle()
+        log.debug("screen %s", name)
+
+    def home(self) -> None:
+        """End the citizen's session and go home."""
+        self.end_session("finished")
+
+    def coming_soon(self, feature: str) -> None:
+        """The translated "not at this kiosk yet" screen for ``feature`` (status, appointment)."""
+        screen = self.screens["coming_soon"]
+        assert isinstance(screen, ComingSoonScreen)
+        screen.feature = feature
+        self.go("coming_soon")
+
+    def open_guide(self, service: ServiceDefinition) -> None:
+        """A service was chosen: its guide."""
+        self.state.session.service = service
+        self.go("guide")
+
+    def identified(self, prefill: Mapping[str, Any], how: str) -> None:
+        """The citizen is identified: start the form, prefilled from the card (or the typed number)."""
+        session = self.state.session
+        if session.service is None:
+            return
+        if session.wizard is not None:
+            session.wizard.wipe()
+        session.wizard = Wizard(session.service, identity=prefill)
+        session.identified_by = how
+        session.return_to_review = False
+        self.go("form")
+
+    def submitted(self, result: EnqueuedSubmission) -> None:
+        """The submission is committed: show the receipt number and print the receipt."""
+        self.state.session.submission = result
+        self.go("submitted")
+        screen = self.screens["submitted"]
+        assert isinstance(screen, SubmittedScreen)
+        screen.start_printing()
+        self.refresh_status()
+
+    def end_session(self, why: str) -> None:
+        """Wipe everything about the citizen and show the home screen."""
+        log.info("session ended (%s)", why)
+        self.overlay.close_overlay()
+        self.countdown_timer.stop()
+        self.state.session.wipe()
+        for screen in self.screens.values():
+            screen.reset()
+            clear = getattr(screen, "clear_session", None)
+            if clear is not None:
+                clear()
+        self.state.reset_appearance()
+        self.go("home")
+
+    # --- dialogs ---------------------------------------------------------------------------
+
+    def call_staff(self) -> None:
+        """"Call staff": for now, send the citizen to the help desk."""
+        s = self.state
+        self.overlay.open("staff", s.tr("staff.title"), s.tr("staff.message"),
+                          [(s.tr("common.ok"), self.overlay.close_overlay, "primary", "overlay_ok")])
+
+    def ask_cancel(self) -> None:
+        """Confirm before throwing the citizen's answers away."""
+        s = self.state
+        self.overlay.open("cancel", s.tr("cancel.title"), s.tr("cancel.message"), [
+            (s.tr("cancel.no"), self.overlay.close_overlay, "", "overlay_no"),
+            (s.tr("cancel.yes"), lambda: self.end_session("cancelled"), "primary", "overlay_yes"),
+        ])
+
+    def show_demo_panel(self) -> None:
+        """Demo mode's developer panel (F12): tap a demo ID card."""
+        if not self.state.demo:
+            return
+        s = self.state
+        self.overlay.open("demo", s.tr("demo.title"), s.tr("demo.text"),
+                          [(s.tr("common.close"), self.overlay.close_overlay, "primary", "overlay_close")])
+        for key, identity in self.demo_identities.items():
+            self.overlay.add_widget(_demo_card_button(self, key, identity))
+
+    def demo_tap(self, identity: Identity) -> None:
+        """Demo: a card was tapped (from the panel)."""
+        self.overlay.close_overlay()
+        screen = self.screens["identify"]
+        if self.current_name() == "identify" and isinstance(screen, IdentifyScreen):
+            screen.tap_card(identity)
+
+    # --- idle timeout ------------------------------------------------------------------------
+
+    def activity(self) -> None:
+        """Someone touched the screen: the idle clock starts again (not during the countdown)."""
+        if not self.countdown_timer.isActive():
+            self._arm_idle()
+
+    def _arm_idle(self) -> None:
+        if self.current_name() == "home" and not self.state.session.active:
+            self.idle_timer.stop()
+            return
+        self.idle_timer.start(max(0, self.idle_timeout_ms - self.idle_warning_ms))
+
+    def _idle_warning(self) -> None:
+        s = self.state
+        self._countdown_left_ms = self.idle_warning_ms
+        self.overlay.open("idle", s.tr("idle.title"), self._countdown_text(), [
+            (s.tr("idle.end"), lambda: self.end_session("ended at idle warning"), "", "idle_end"),
+            (s.tr("idle.continue"), self._idle_continue, "primary", "idle_continue"),
+        ])
+        self.countdown_timer.start(min(1000, max(1, self.idle_warning_ms)))
+
+    def _countdown_text(self) -> str:
+        seconds = max(0, (self._countdown_left_ms + 999) // 1000)
+        return self.state.tr("idle.message", seconds=seconds)
+
+    def _countdown_tick(self) -> None:
+        self._countdown_left_ms -= self.countdown_timer.interval()
+        if self._countdown_left_ms <= 0:
+            self.countdown_timer.stop()
+            self.end_session("idle timeout")
+            return
+        self.overlay.set_text(self._countdown_text())
+
+    def _idle_continue(self) -> None:
+        self.countdown_timer.stop()
+        self.overlay.close_overlay()
+        self._arm_idle()
+
+    # --- appearance and status -----------------------------------------------------------
+
+    def _appearance_changed(self) -> None:
+        apply_theme(QApplication.instance(), self.state.large_type)
+        self.setWindowTitle(self.state.hall.name(self.state.lang))
+        self.strip.retranslate()
+        current = self.stack.currentWidget()
+        if isinstance(current, Screen):
+            current.render()
+        if self.overlay.is_open:
+            kind = self.overlay.kind
+            self.overlay.close_overlay()
+            {"staff": self.call_staff, "cancel": self.ask_cancel, "demo": self.show_demo_panel,
+             "idle": self._idle_warning}.get(kind, lambda: None)()
+
+    def refresh_status(self) -> None:
+        """Ask the store and the printer how they are (in the background) and show it."""
+        backend = self.state.backend
+        run_in_background(backend.waiting_to_sync, on_done=self.strip.set_waiting,
+                          on_error=lambda _e: self.strip.set_waiting(None), context=self, name="queue count")
+        run_in_background(backend.printer_ready, on_done=self.strip.set_printer, context=self, name="printer")
+
+    def printer_changed(self, ok: bool) -> None:
+        """A print just worked (or did not)."""
+        self.strip.set_printer(ok)
+
+    # --- no way out ----------------------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Esc does nothing in kiosk mode; F12 opens the demo panel in demo mode."""
+        if event.key() == Qt.Key.Key_F12 and self.state.demo:
+            self.show_demo_panel()
+            return
+        if event.key() == Qt.Key.Key_Escape:
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def allow_close(self) -> None:
+        """Let the window close (shutdown on SIGTERM)."""
+        self._closing_allowed = True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """A citizen cannot close the kiosk (Alt+F4 and the like are refused)."""
+        if self._closing_allowed:
+            event.accept()
+        else:
+            event.ignore()
+
+
+def _demo_card_button(window: KioskWindow, key: str, identity: Identity) -> QWidget:
+    from kiosk.ui.widgets.common import button
+
+    return button(window.state.tr("identify.demo_card", name=identity.name), lambda: window.demo_tap(identity),
+                  "primary", name=f"panel_card_{key}")
+
+
+# --- running the application --------------------------------------------------------------------
+
+
+def install_sigterm_quit(app: QApplication, window: KioskWindow) -> QTimer:
+    """SIGTERM (and SIGINT) quit the event loop cleanly.
+
+    Python runs signal handlers only between bytecodes, so a short timer gives the
+    interpreter a chance while Qt's loop waits.
+    """
+    def stop(signum: int, _frame: object) -> None:
+        log.info("signal %d: stopping the kiosk", signum)
+        window.allow_close()
+        app.quit()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    ticker = QTimer(app)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(200)
+    return ticker
+
+
+def run_kiosk(
+    data_dir: Path,
+    config: Any,
+    *,
+    windowed: bool = False,
+    demo: bool = False,
+    argv: list[str] | None = None,
+) -> int:
+    """Start the kiosk application and run it until SIGTERM; the exit status."""
+    from kiosk.catalog_source import open_catalog
+    from kiosk.ui.backend import KioskBackend
+    from kiosk.ui.session import Hall
+
+    app = QApplication.instance() or QApplication(argv or ["kiosk"])
+    app.setApplicationName("Tongban")
+    catalog = open_catalog(data_dir, config)
+    backend = KioskBackend(data_dir, config)
+    state = KioskState(
+        catalog=catalog,
+        backend=backend,
+        hall=Hall(config.hall.name_zh, config.hall.name_en),
+        language=config.terminal.language,
+        large_type=config.terminal.large_type,
+        demo=demo,
+    )
+    reader = DemoIdCardReader() if demo else None
+    timeout_ms = config.terminal.idle_timeout_seconds * 1000
+    window = KioskWindow(state, kiosk_mode=not windowed, idle_timeout_ms=timeout_ms,
+                         idle_warning_ms=min(20_000, timeout_ms // 3), id_reader=reader)
+    install_sigterm_quit(app, window)
+    if windowed:
+        window.resize(1600, 900)
+        window.show()
+    else:
+        window.showFullScreen()
+    log.info("kiosk running (%s%s)", "windowed" if windowed else "full screen", ", demo" if demo else "")
+    try:
+        app.exec()
+    finally:
+        window.allow_close()
+        window.close()
+        wait_for_background()
+        backend.close()
+        if reader is not None:
+            reader.stop()
+    log.info("kiosk stopped")
+    return 0

@@ -1,0 +1,147 @@
+"""The kiosk's slow work, as plain Python: the store, the printer, ratings.
+
+Every method here may block (SQLite with ``synchronous=FULL``, a printer that takes its
+time), so screens call them only through :func:`kiosk.background.run_in_background`.
+One :class:`~sync.store.Store` is opened on first use and shared; the store serialises
+calls from different threads itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from forms import ServiceDefinition
+from sync.store import Store, database_path, open_store
+from sync.submission import Attachment, EnqueuedSubmission
+
+log = logging.getLogger(__name__)
+
+PRINTER = "default"
+
+
+@dataclass(frozen=True)
+class PrintOutcome:
+    """What became of the receipt after a submission: printed (and where) or why not."""
+
+    printed: bool
+    output: str = ""
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class _PrinterContext:
+    """What :mod:`kiosk.commands.printers` needs to know about the terminal."""
+
+    data_dir: Path
+    config: Any
+
+
+class KioskBackend:
+    """The terminal's store and printer, for the UI's background tasks."""
+
+    def __init__(self, data_dir: Path, config: Any) -> None:
+        self.data_dir = Path(data_dir)
+        self.config = config
+        self._lock = threading.Lock()
+        self._store: Store | None = None
+
+    # --- store ---------------------------------------------------------------------------
+
+    def store(self) -> Store:
+        """The terminal's store, opened (and migrated) on first use."""
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(database_path(self.data_dir))
+            return self._store
+
+    def close(self) -> None:
+        """Close the store (at exit, after background work has finished)."""
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    def waiting_to_sync(self) -> int:
+        """Submissions not yet accepted by the central platform (pending or being sent)."""
+        counts = self.store().counts()
+        return counts["pending"] + counts["sending"]
+
+    def is_enrolled(self) -> bool:
+        """Whether the terminal can accept real submissions."""
+        return self.store().enrolment() is not None
+
+    def submit(
+        self,
+        service: ServiceDefinition,
+        payload: Mapping[str, Any],
+        files: Sequence[Attachment],
+        *,
+        is_test: bool = False,
+    ) -> EnqueuedSubmission:
+        """Commit one submission durably (sealed, queued, receipt number); raises NotEnrolled."""
+        return self.store().enqueue(
+            service.id,
+            service.version,
+            payload,
+            attachments=files,
+            is_test=is_test,
+            service_name={"zh_CN": service.name.zh_CN, "en": service.name.en},
+            actor="kiosk",
+        )
+
+    def record_rating(self, service_id: str, score: int, receipt_no: str | None, tags: Sequence[str]) -> None:
+        """Store a satisfaction rating (好差评)."""
+        self.store().record_rating(service_id, score, receipt_no=receipt_no, tags=tags)
+
+    # --- printer -------------------------------------------------------------------------
+
+    def _print_queue(self) -> Any:
+        from kiosk.commands.printers import printer_lookup
+        from printing.queue import PrintQueue
+
+        return PrintQueue(self.store(), printer_lookup(_PrinterContext(self.data_dir, self.config)))
+
+    def print_receipt(
+        self,
+        submission: EnqueuedSubmission,
+        service: ServiceDefinition,
+        scanned: Collection[str],
+        hall_name: tuple[str, str],
+    ) -> PrintOutcome:
+        """Print the receipt of a committed submission; a printer problem is an outcome, not an error."""
+        from printing import Bilingual, PrintError
+        from printing.compose import receipt_for_submission
+
+        try:
+            data = receipt_for_submission(
+                submission.receipt_no,
+                submission.summary,
+                hall_name=Bilingual(*hall_name),
+                service=service,
+                scanned=scanned,
+            )
+            job = self._print_queue().print_receipt(data, printer=PRINTER)
+        except PrintError as exc:
+            log.warning("receipt %s not printed: %s", submission.receipt_no, exc)
+            return PrintOutcome(False, error=str(exc))
+        if job.state != "printed":
+            return PrintOutcome(False, error=job.last_error or job.state)
+        return PrintOutcome(True, output=job.output or "")
+
+    def printer_ready(self) -> bool | None:
+        """True when the receipt printer can print, False when it cannot, None when unknown."""
+        from printing import PrinterState
+
+        try:
+            status = self._print_queue().printer(PRINTER).status()
+        except Exception as exc:  # a misconfigured printer is a state to show, not a crash
+            log.warning("printer status unavailable: %s", exc)
+            return False
+        if status.state == PrinterState.UNKNOWN:
+            return None
+        return status.can_print

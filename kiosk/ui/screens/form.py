@@ -1,0 +1,203 @@
+"""One step of the form, generated from the service definition by the wizard.
+
+Fields are cards in a scrollable column; a numeric keypad sits beside them (under them on
+a portrait screen) and types into the number field the citizen touched last. "Next" asks
+the wizard to check the step: problems appear next to their fields in plain words, with
+one line at the top saying how many need attention.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QProgressBar, QVBoxLayout, QWidget
+
+from kiosk.background import run_in_background
+from kiosk.ui.devices import scan_sample_page, scanner_available
+from kiosk.ui.screens.base import Screen
+from kiosk.ui.widgets.common import button, card, label
+from kiosk.ui.widgets.fields import NUMERIC_TYPES, FieldCard, FieldHost
+from kiosk.ui.widgets.keypad import NumericKeypad
+
+log = logging.getLogger(__name__)
+
+
+class FormScreen(Screen):
+    """The current step of the wizard."""
+
+    name = "form"
+
+    def __init__(self, shell: object) -> None:
+        super().__init__(shell)  # type: ignore[arg-type]
+        self.cards: dict[str, FieldCard] = {}
+        self.summary_shown = False
+        self.keypad: NumericKeypad | None = None
+
+    def build(self, layout: QVBoxLayout) -> None:
+        """Progress, the step's fields, keypad, back / next."""
+        s = self.state
+        wizard = s.session.wizard
+        self.cards = {}
+        if wizard is None or wizard.current_step is None:
+            return
+        step = wizard.current_step
+        number, total = wizard.progress
+        progress = s.tr("form.progress", n=number, total=total + 1)
+        if s.session.service is not None:
+            progress += "  ·  " + s.text(s.session.service.name)
+        layout.addWidget(label(progress, "muted", name="progress_text"))
+        bar = QProgressBar()
+        bar.setRange(0, total + 1)
+        bar.setValue(number)
+        bar.setTextVisible(False)
+        bar.setFixedHeight(16)
+        layout.addWidget(bar)
+        self.header(layout, s.text(step.title), s.text(step.description) if step.description else "")
+        self.summary = label("", "banner-error", name="summary")
+        self.summary.hide()
+        layout.addWidget(self.summary)
+
+        fields = wizard.visible_fields(step)
+        wants_keypad = any(f.type in NUMERIC_TYPES for f in fields)
+        wide = self.shell.width() >= 1500
+        body = QHBoxLayout() if wide else QVBoxLayout()
+        body.setSpacing(28)
+        inner = QWidget()
+        column = QVBoxLayout(inner)
+        column.setContentsMargins(0, 0, 8, 0)
+        column.setSpacing(22)
+        host = FieldHost(s, wizard, self._keypad_target, self._scan, self._answered)
+        for f in fields:
+            field_card = FieldCard(host, f)
+            self.cards[f.id] = field_card
+            column.addWidget(field_card)
+        column.addStretch(1)
+        body.addWidget(self.scroll(inner), 3)
+        self.keypad = None
+        if wants_keypad:
+            frame, box = card()
+            frame.setObjectName("keypad_panel")
+            self.keypad_hint = label(s.tr("form.keypad_hint"), "muted")
+            box.addWidget(self.keypad_hint)
+            self.keypad = NumericKeypad("X")
+            self.keypad.setEnabled(False)
+            box.addWidget(self.keypad)
+            box.addStretch(1)
+            body.addWidget(frame, 1 if wide else 0)
+        layout.addLayout(body, 1)
+
+        row = self.footer(layout)
+        row.addWidget(button(s.tr("common.back"), self.back, name="back"))
+        row.addWidget(button(s.tr("form.cancel"), self.shell.ask_cancel, "danger", name="cancel"))
+        row.addStretch(1)
+        if s.session.return_to_review:
+            row.addWidget(button(s.tr("form.to_review"), self.next, "primary", name="next"))
+        else:
+            row.addWidget(button(s.tr("form.next"), self.next, "primary", name="next"))
+
+    def _answered(self) -> None:
+        """An answer changed: when it shows or hides a question, lay the step out again."""
+        wizard = self.state.session.wizard
+        if wizard is None or wizard.current_step is None:
+            return
+        shown = [f.id for f in wizard.visible_fields()]
+        if shown != list(self.cards):
+            QTimer.singleShot(0, self._relayout)
+
+    def _relayout(self) -> None:
+        wizard = self.state.session.wizard
+        if wizard is None or wizard.current_step is None or self.shell.current_name() != self.name:
+            return
+        if [f.id for f in wizard.visible_fields()] != list(self.cards):
+            messages = {fid: c.message for fid, c in self.cards.items() if c.message is not None}
+            self.summary_shown = False
+            self.render()
+            for fid, message in messages.items():
+                if fid in self.cards:
+                    self.cards[fid].show_message(message)
+
+    # --- keypad and scanner ------------------------------------------------------------------
+
+    def _keypad_target(self, edit: QLineEdit, extra: str) -> None:
+        if self.keypad is None:
+            return
+        self.keypad.set_target(edit)
+        self.keypad.setEnabled(True)
+        self.keypad.set_extra(extra)
+        self.keypad_hint.setText(self.state.tr("form.keypad_for", label=self._label_of(edit)))
+
+    def _label_of(self, edit: QLineEdit) -> str:
+        for field_card in self.cards.values():
+            if field_card.editor is edit:
+                return self.state.text(field_card.field.label)
+        return ""
+
+    def _scan(self, field_card: FieldCard) -> None:
+        s = self.state
+        if not scanner_available(s.demo):
+            field_card.scanning(False, s.tr("attachment.no_scanner"))
+            return
+        field_card.scanning(True, s.tr("attachment.scanning"))
+        page = len(field_card.answer or []) + 1
+        run_in_background(lambda: scan_sample_page(page), on_done=field_card.add_file,
+                          on_error=lambda _e: field_card.scanning(False, s.tr("attachment.failed")),
+                          context=field_card, name="scan page")
+
+    # --- navigation --------------------------------------------------------------------------
+
+    def show_problems(self) -> int:
+        """Show the wizard's problems with this step next to their fields; returns how many."""
+        wizard = self.state.session.wizard
+        if wizard is None:
+            return 0
+        problems = {m.field_id: m for m in wizard.step_messages()}
+        for field_id, field_card in self.cards.items():
+            field_card.show_message(problems.get(field_id))
+        if problems:
+            self.summary.setText(self.state.tr("form.fix", count=len(problems)))
+            self.summary.show()
+        else:
+            self.summary.hide()
+        self.summary_shown = bool(problems)
+        return len(problems)
+
+    def next(self) -> None:
+        """Check the step; go on to the next one or the review, or show what needs attention."""
+        session = self.state.session
+        wizard = session.wizard
+        if wizard is None:
+            return
+        result = wizard.next()
+        if not result.moved:
+            self.show_problems()
+            return
+        self.summary_shown = False
+        if session.return_to_review:
+            while not wizard.at_review:  # after a "change": check the later steps on the way back
+                if not wizard.next().moved:
+                    break
+        if wizard.at_review:
+            self.shell.go("review")
+        else:
+            self.render()
+
+    def back(self) -> None:
+        """Previous step, or the identification screen from the first step."""
+        wizard = self.state.session.wizard
+        if wizard is not None and wizard.back():
+            self.summary_shown = False
+            self.render()
+        else:
+            self.shell.go("identify")
+
+    def render(self) -> None:
+        """Re-render, keeping the messages on screen if they were showing."""
+        super().render()
+        if self.summary_shown and self.cards:
+            self.show_problems()
+
+    def clear_session(self) -> None:
+        """A new citizen."""
+        self.summary_shown = False
+        self.cards = {}

@@ -1,0 +1,76 @@
+"""Small builders for the kiosk's look: labels, buttons and cards with a style role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from kiosk.ui.theme import set_role
+
+
+def label(text: str, role: str = "", *, wrap: bool = True, name: str = "") -> QLabel:
+    """A label with a style role; wrapping by default (no clipped text)."""
+    widget = QLabel(text)
+    widget.setWordWrap(wrap)
+    widget.setTextFormat(Qt.TextFormat.PlainText)
+    if role:
+        set_role(widget, role)
+    if name:
+        widget.setObjectName(name)
+    return widget
+
+
+def button(
+    text: str,
+    on_click: Callable[[], None] | None = None,
+    role: str = "",
+    *,
+    name: str = "",
+    checkable: bool = False,
+    focus: bool = False,
+) -> QPushButton:
+    """A big touch button; never takes keyboard focus unless asked (keypads keep the field's focus)."""
+    widget = QPushButton(text)
+    widget.setCheckable(checkable)
+    if not focus:
+        widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    widget.setCursor(Qt.CursorShape.PointingHandCursor)
+    if role:
+        set_role(widget, role)
+    if name:
+        widget.setObjectName(name)
+    if on_click is not None:
+        widget.clicked.connect(lambda *_: on_click())
+    return widget
+
+
+def card(role: str = "card", *, spacing: int = 14, margins: int = 28) -> tuple[QFrame, QVBoxLayout]:
+    """A white rounded panel and its vertical layout."""
+    frame = QFrame()
+    set_role(frame, role)
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(margins, margins - 6, margins, margins - 6)
+    layout.setSpacing(spacing)
+    return frame, layout
+
+
+def expanding(widget: QWidget) -> QWidget:
+    """Let ``widget`` grow in both directions."""
+    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+    return widget
+
+
+def clear_layout(layout: QLayout) -> None:
+    """Remove and destroy every item of ``layout`` (widgets are deleted, not hidden)."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget()
+        if widget is not None:
+            widget.hide()
+            widget.setParent(None)
+            widget.deleteLater()
+        elif item.layout() is not None:
+            clear_layout(item.layout())
+            item.layout().deleteLater()

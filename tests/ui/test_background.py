@@ -1,0 +1,59 @@
+"""The background helper: work off the UI thread, results on it, dead screens skipped."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtWidgets import QWidget
+
+from kiosk.background import pending_tasks, run_in_background
+
+
+def test_work_runs_off_the_ui_thread_and_the_result_comes_back_on_it(qtbot) -> None:
+    ui_thread = threading.get_ident()
+    seen: dict[str, int] = {}
+
+    def work() -> int:
+        seen["work"] = threading.get_ident()
+        return 42
+
+    results: list[int] = []
+
+    def done(value: int) -> None:
+        seen["done"] = threading.get_ident()
+        results.append(value)
+
+    run_in_background(work, on_done=done)
+    qtbot.waitUntil(lambda: results == [42], timeout=5000)
+    assert seen["work"] != ui_thread
+    assert seen["done"] == ui_thread
+    qtbot.waitUntil(lambda: pending_tasks() == 0)
+
+
+def test_an_exception_goes_to_on_error(qtbot) -> None:
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        raise ValueError("printer on fire")
+
+    run_in_background(work, on_done=lambda _: None, on_error=errors.append)
+    qtbot.waitUntil(lambda: len(errors) == 1, timeout=5000)
+    assert str(errors[0]) == "printer on fire"
+
+
+def test_a_destroyed_screen_gets_no_callback(qtbot) -> None:
+    gate = threading.Event()
+    called: list[object] = []
+    screen = QWidget()
+    run_in_background(lambda: gate.wait(5), on_done=called.append, context=screen)
+    screen.deleteLater()
+    qtbot.waitUntil(lambda: not _alive(screen), timeout=5000)
+    gate.set()
+    qtbot.waitUntil(lambda: pending_tasks() == 0, timeout=5000)
+    assert called == []
+
+
+def _alive(widget: QWidget) -> bool:
+    import shiboken6
+
+    return shiboken6.isValid(widget)

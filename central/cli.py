@@ -67,10 +67,25 @@ class _OneLineFormatter(logging.Formatter):
         return f"{super().format(plain)} [{type(exc).__name__}: {exc}; see {LOG_FILE}]"
 
 
+_HANDLER_NAMES = ("tongban-central-stderr", "tongban-central-file")
+
+
+def _remove_handlers() -> None:
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if old.get_name() in _HANDLER_NAMES:
+            root.removeHandler(old)
+            old.close()
+
+
 def _setup_logging(data_dir: Path | None, level: str, *, to_file: bool) -> None:
+    """Log to stderr (and the data folder's log file); a second call replaces, never adds."""
+    _remove_handlers()
     root = logging.getLogger()
     root.setLevel(level)
     stderr = logging.StreamHandler(sys.stderr)
+    stderr.set_name(_HANDLER_NAMES[0])
+    stderr.setLevel(level)
     stderr.setFormatter(_OneLineFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root.addHandler(stderr)
     if to_file and data_dir is not None:
@@ -79,6 +94,7 @@ def _setup_logging(data_dir: Path | None, level: str, *, to_file: bool) -> None:
         handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
         )
+        handler.set_name(_HANDLER_NAMES[1])
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s")
         )
@@ -375,6 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.error("Unexpected error", exc_info=True)  # traceback into the log file only
         sys.stderr.write(f"kiosk-central: error: {type(exc).__name__}: {exc}\n")
         return 1
+    finally:
+        _remove_handlers()
 
 
 if __name__ == "__main__":

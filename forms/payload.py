@@ -10,8 +10,10 @@ relative to today, which JSON Schema cannot express).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import fastjsonschema
 
 from forms.conditions import ORDER_OPERATORS
 from forms.evaluation import evaluate_answers
@@ -250,3 +252,25 @@ def payload_schema(definition: ServiceDefinition) -> dict[str, Any]:
     if rules:
         schema["allOf"] = rules
     return schema
+
+
+def compile_payload_check(definition: ServiceDefinition) -> Callable[[Any], bool]:
+    """A fast yes/no check of a payload against :func:`payload_schema`, for bulk ingest.
+
+    The payload schema uses only keywords that mean the same in draft-07, which
+    fastjsonschema compiles to Python code (more than ten times faster than interpreting
+    the schema). Use it to let valid payloads through quickly; on ``False`` ask a full
+    validator for the list of errors. A test checks the two agree.
+    """
+    schema = dict(payload_schema(definition))
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    check = fastjsonschema.compile(schema)
+
+    def accepts(payload: Any) -> bool:
+        try:
+            check(payload)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    return accepts

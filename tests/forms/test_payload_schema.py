@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from catalog import DEFAULT_CATALOG_DIR
 from forms import load_catalog, load_definition, payload_schema, validate_answers
-from forms.payload import build_payload, example_answers
+from forms.payload import build_payload, compile_payload_check, example_answers
 
 TODAY = dt.date(2026, 11, 23)
 CATALOG = load_catalog(DEFAULT_CATALOG_DIR, today=TODAY)
@@ -107,3 +107,15 @@ def test_unknown_answers_are_refused() -> None:
         ("favourite_colour", "unknown_field")
     ]
     assert not schema_accepts(payload_schema(PERMIT), payload)
+
+
+COMPILED = {s.id: compile_payload_check(s) for s in CATALOG.services}
+
+
+@settings(max_examples=300)
+@given(mutated_payloads())
+def test_compiled_check_agrees_with_the_full_validator(case: tuple[str, dict[str, Any]]) -> None:
+    # The central platform lets payloads through on the compiled check alone.
+    service_id, payload = case
+    service = CATALOG.get(service_id)
+    assert COMPILED[service_id](payload) == schema_accepts(payload_schema(service), payload)

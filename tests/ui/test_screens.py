@@ -7,9 +7,9 @@ import re
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
 
+from catalog import DEFAULT_CATALOG_DIR
 from forms import load_catalog
 from forms.search import SearchIndex, pinyin_keys
-from catalog import DEFAULT_CATALOG_DIR
 from kiosk.i18n import tr
 from tests.ui.conftest import Kiosk
 

@@ -221,6 +221,12 @@ KEYS: tuple[Key, ...] = (
     Key("terminal", "idle_timeout_seconds", int, 90,
         "A citizen session is wiped after this much inactivity.", Range(15, 3600)),
     Key("terminal", "large_type", bool, False, "Start in large-type mode."),
+    Key("terminal", "voice_guidance", bool, False,
+        "Read each screen's instruction and validation messages aloud from the start of every session "
+        "(citizens can switch it with the 朗读 button)."),
+    Key("terminal", "voice_engine", str, "",
+        "QtTextToSpeech engine for voice guidance (`speechd` on Linux, `sapi`/`winrt` on Windows); "
+        "empty = the first available."),
     # [hall]
     Key("hall", "name_zh", str, "市民服务中心", "Name of the service hall in Chinese."),
     Key("hall", "name_en", str, "Citizen Service Centre", "Name of the service hall in English."),

@@ -35,7 +35,9 @@ from kiosk.ui.screens.guide import GuideScreen
 from kiosk.ui.screens.home import ComingSoonScreen, HomeScreen
 from kiosk.ui.screens.identify import IdentifyScreen
 from kiosk.ui.screens.review import ReviewScreen
+from kiosk.ui.screens.status import StatusScreen
 from kiosk.ui.session import KioskState
+from kiosk.ui.speech import Voice
 from kiosk.ui.theme import apply_theme
 from kiosk.ui.widgets.status_strip import StatusStrip
 from sync.submission import EnqueuedSubmission
@@ -74,6 +76,7 @@ class KioskWindow(QWidget):
         idle_timeout_ms: int = 90_000,
         idle_warning_ms: int = 20_000,
         id_reader: DemoIdCardReader | None = None,
+        voice: Voice | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("KioskRoot")
@@ -81,6 +84,7 @@ class KioskWindow(QWidget):
         self.state = state
         self.kiosk_mode = kiosk_mode
         self.id_reader = id_reader
+        self.voice = voice or Voice(parent=self)
         self.demo_identities: Mapping[str, Identity] = demo_identities() if state.demo else {}
         self._closing_allowed = not kiosk_mode
         self.setWindowTitle(state.hall.name(state.lang))
@@ -94,6 +98,7 @@ class KioskWindow(QWidget):
         layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self.strip = StatusStrip(state)
         self.strip.call_staff.connect(self.call_staff)
+        self.strip.voice_toggled.connect(self._voice_toggled)
         layout.addWidget(self.strip)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
@@ -101,7 +106,7 @@ class KioskWindow(QWidget):
         self._pending_catalog: Any = None  # a catalog update waiting for the session to end
         self.screens: dict[str, Screen] = {}
         for screen_class in (HomeScreen, ComingSoonScreen, CatalogScreen, GuideScreen, IdentifyScreen, FormScreen,
-                             ReviewScreen, SubmittedScreen, RatingScreen):
+                             ReviewScreen, SubmittedScreen, RatingScreen, StatusScreen):
             screen = screen_class(self)
             self.screens[screen.name] = screen
             self.stack.addWidget(screen)
@@ -149,6 +154,7 @@ class KioskWindow(QWidget):
         self.stack.setCurrentWidget(target)
         target.entered()
         self._arm_idle()
+        self.speak_screen()
         log.debug("screen %s", name)
 
     def home(self) -> None:
@@ -202,11 +208,88 @@ class KioskWindow(QWidget):
             if clear is not None:
                 clear()
         self.state.reset_appearance()
+        self.voice.stop()
+        self.strip.retranslate()
         pending = self._pending_catalog
         if pending is not None:
             self._pending_catalog = None
             self.state.replace_catalog(pending)
         self.go("home")
+
+    # --- scans -------------------------------------------------------------------------------
+
+    def handle_scan(self, result: Any) -> None:
+        """A code was scanned (wedge, serial or camera scanner): act on what it is, where it makes sense."""
+        from devices.payload import PayloadKind
+
+        kind = result.kind
+        current = self.current_name()
+        if kind == PayloadKind.RECEIPT and result.payload.ok and result.payload.receipt is not None:
+            if self.state.session.active and current not in ("home", "status", "rating"):
+                self._scan_refused("scan.busy")  # never drop a half-filled form for a scan
+                return
+            if current != "status":
+                self.state.session.wipe()
+                self.go("status")
+            screen = self.screens["status"]
+            assert isinstance(screen, StatusScreen)
+            screen.clear_session()
+            screen.look_up(str(result.payload.receipt))
+            return
+        if kind == PayloadKind.ID_NUMBER and result.payload.ok and current == "identify":
+            screen = self.screens["identify"]
+            assert isinstance(screen, IdentifyScreen)
+            screen.scanned_id_number(result.payload.id_number or "")
+            return
+        if not result.payload.ok:
+            self._scan_refused("scan.damaged")
+        elif kind == PayloadKind.URL:
+            self._scan_refused("scan.url")
+        else:
+            self._scan_refused("scan.unusable")
+        log.info("scan of kind %s not used on screen %s", kind.value, current)
+
+    def _scan_refused(self, key: str) -> None:
+        s = self.state
+        self.overlay.open("scan", s.tr("scan.title"), s.tr(key),
+                          [(s.tr("common.ok"), self.overlay.close_overlay, "primary", "overlay_ok")])
+        self.speak(s.tr(key))
+
+    def demo_scan_last_receipt(self) -> None:
+        """Demo: "hold up" the newest receipt's QR code to the camera."""
+        run_in_background(self.state.backend.demo_receipt_scan, on_done=self._demo_scanned, context=self,
+                          name="demo scan")
+
+    def _demo_scanned(self, result: Any) -> None:
+        if result is None:
+            self._scan_refused("scan.demo_none")
+        else:
+            self.handle_scan(result)
+
+    # --- voice ---------------------------------------------------------------------------------
+
+    def _voice_toggled(self, on: bool) -> None:
+        self.state.voice_on = on
+        if on:
+            if not self.voice.available:
+                self.strip.set_voice_available(False)
+            self.speak_screen()
+        else:
+            self.voice.stop()
+
+    def speak(self, text: str) -> None:
+        """Say ``text`` if voice guidance is on."""
+        if self.state.voice_on:
+            self.voice.say(text, self.state.lang)
+
+    def speak_screen(self) -> None:
+        """Read the current screen's instruction (its title and first line unless it says otherwise)."""
+        if not self.state.voice_on:
+            return
+        widget = self.stack.currentWidget()
+        if not isinstance(widget, Screen):
+            return
+        self.speak(widget.instruction())
 
     # --- dialogs ---------------------------------------------------------------------------
 
@@ -233,6 +316,13 @@ class KioskWindow(QWidget):
                           [(s.tr("common.close"), self.overlay.close_overlay, "primary", "overlay_close")])
         for key, identity in self.demo_identities.items():
             self.overlay.add_widget(_demo_card_button(self, key, identity))
+        from kiosk.ui.widgets.common import button
+
+        self.overlay.add_widget(button(s.tr("demo.scan_receipt"), self._demo_panel_scan, name="panel_scan_receipt"))
+
+    def _demo_panel_scan(self) -> None:
+        self.overlay.close_overlay()
+        self.demo_scan_last_receipt()
 
     def demo_tap(self, identity: Identity) -> None:
         """Demo: a card was tapped (from the panel)."""
@@ -294,6 +384,7 @@ class KioskWindow(QWidget):
             self.overlay.close_overlay()
             {"staff": self.call_staff, "cancel": self.ask_cancel, "demo": self.show_demo_panel,
              "idle": self._idle_warning}.get(kind, lambda: None)()
+        self.speak_screen()
 
     def refresh_status(self) -> None:
         """Ask the store and the printer how they are (in the background) and show it."""
@@ -421,12 +512,19 @@ def run_kiosk(
         hall=Hall(config.hall.name_zh, config.hall.name_en),
         language=config.terminal.language,
         large_type=config.terminal.large_type,
+        voice=config.terminal.voice_guidance,
         demo=demo,
     )
     reader = DemoIdCardReader() if demo else None
     timeout_ms = config.terminal.idle_timeout_seconds * 1000
     window = KioskWindow(state, kiosk_mode=not windowed, idle_timeout_ms=timeout_ms,
-                         idle_warning_ms=min(20_000, timeout_ms // 3), id_reader=reader)
+                         idle_warning_ms=min(20_000, timeout_ms // 3), id_reader=reader,
+                         voice=Voice(config.terminal.voice_engine))
+    from kiosk.ui.scanner import WedgeKeyFilter
+
+    wedge = WedgeKeyFilter(parent=window)
+    wedge.scanned.connect(window.handle_scan)
+    app.installEventFilter(wedge)
     install_sigterm_quit(app, window)
     worker = _start_sync_worker(data_dir, config, window)
     if windowed:

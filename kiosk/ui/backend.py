@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,24 @@ class PrintOutcome:
     printed: bool
     output: str = ""
     error: str = ""
+
+
+@dataclass(frozen=True)
+class StatusAnswer:
+    """What the kiosk knows about a receipt's case.
+
+    ``status`` is a case status of the central platform (``received``, ``in_review``...) or
+    ``waiting`` (made on this terminal, not yet sent) or ``unknown`` (never heard of it).
+    ``source`` says where it came from: ``online`` (asked the platform just now), ``cache``
+    (the last status pulled, at ``updated_at``), ``local`` (this terminal's queue).
+    """
+
+    receipt_no: str
+    status: str
+    source: str
+    updated_at: datetime | None = None
+    note: str | None = None
+    service_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +116,65 @@ class KioskBackend:
     def record_rating(self, service_id: str, score: int, receipt_no: str | None, tags: Sequence[str]) -> None:
         """Store a satisfaction rating (好差评)."""
         self.store().record_rating(service_id, score, receipt_no=receipt_no, tags=tags)
+
+    def lookup_status(self, receipt_no: str) -> StatusAnswer:
+        """The status of the case behind ``receipt_no`` (already validated): the platform's
+        answer when it can be reached within a few seconds, else the cache, else this
+        terminal's own queue. Blocks (SQLite, HTTP)."""
+        from kiosk.commands.enroll import client_settings_from
+        from sync.client import ClientError
+        from sync.engine import client_for
+        from sync.outbox import UnknownSubmission
+        from sync.store import CaseStatus
+
+        store = self.store()
+        enrolment = store.enrolment()
+        if enrolment is not None:
+            settings = {**client_settings_from(self.config), "connect_timeout": 3.0, "read_timeout": 5.0}
+            try:
+                with client_for(enrolment, **settings) as client:
+                    found = client.lookup_receipt(receipt_no)
+                store.save_case_statuses([CaseStatus(found.receipt_no, found.case_no, found.status,
+                                                     found.status_changed_at, found.status_note)])
+                return StatusAnswer(found.receipt_no, found.status, "online", found.status_changed_at,
+                                    found.status_note, found.service_id)
+            except ClientError as exc:  # offline, unknown to the platform, refused: fall back to what we know
+                log.info("status look-up online failed (%s); using what this terminal knows", type(exc).__name__)
+            except Exception:  # an unusable answer must not hide the cached status
+                log.exception("status look-up online failed")
+        cached = store.case_status(receipt_no)
+        if cached is not None:
+            return StatusAnswer(cached.receipt_no, cached.status, "cache", cached.updated_at, cached.note)
+        try:
+            entry = store.find(receipt_no)
+        except UnknownSubmission:
+            return StatusAnswer(receipt_no, "unknown", "local")
+        status = "received" if entry.state == "accepted" else "waiting"
+        return StatusAnswer(entry.receipt_no, status, "local", entry.accepted_at or entry.created_at,
+                            service_id=entry.service_id)
+
+    def demo_receipt_scan(self) -> Any:
+        """Demo: a photo of the newest receipt's QR code, decoded by the camera pipeline's decoder.
+
+        Returns the :class:`devices.scan.ScanResult`, or None when nothing was submitted yet.
+        """
+        import io
+
+        import numpy as np
+        import segno
+        from PIL import Image
+
+        from devices.decoder import make_decoder
+        from devices.scan import ScanSource
+
+        row = self.store().db.execute("SELECT receipt_no FROM submissions ORDER BY created_at DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        png = io.BytesIO()
+        segno.make_qr(row[0], error="m").save(png, kind="png", scale=8, border=6)
+        frame = np.asarray(Image.open(io.BytesIO(png.getvalue())).convert("L"))
+        results = make_decoder("zxing").decode(frame, source=ScanSource.CAMERA)
+        return results[0] if results else None
 
     # --- printer -------------------------------------------------------------------------
 

@@ -79,6 +79,7 @@ class KioskState(QObject):
         hall: Hall,
         language: str = "zh_CN",
         large_type: bool = False,
+        voice: bool = False,
         demo: bool = False,
         parent: QObject | None = None,
     ) -> None:
@@ -91,6 +92,8 @@ class KioskState(QObject):
         self.default_large_type = large_type
         self.lang = language
         self.large_type = large_type
+        self.default_voice = voice
+        self.voice_on = voice
         self.demo = demo
         self.session = Session()
 
@@ -128,6 +131,7 @@ class KioskState(QObject):
 
     def reset_appearance(self) -> None:
         """Back to the configured language and type size (the next citizen starts fresh)."""
+        self.voice_on = self.default_voice
         changed = (self.lang, self.large_type) != (self.default_language, self.default_large_type)
         self.lang, self.large_type = self.default_language, self.default_large_type
         if changed:

@@ -204,6 +204,9 @@ QPushButton[role="category"]:checked {{ background: {p.surface}; color: {p.prima
 QPushButton[role="key"] {{ font-size: {s.title}px; min-height: {touch}px; min-width: {touch + 20}px;
     padding: 0; background: {p.surface}; color: {p.text}; border: {b}px solid {p.border}; }}
 QPushButton[role="key"]:pressed {{ background: {p.accent_soft}; }}
+QPushButton[role="key-small"] {{ font-size: {s.button}px; min-height: {touch}px; min-width: {touch}px;
+    padding: 0; background: {p.surface}; color: {p.text}; border: {b}px solid {p.border}; }}
+QPushButton[role="key-small"]:pressed {{ background: {p.accent_soft}; }}
 QPushButton[role="link"] {{ background: transparent; border: {b}px solid {p.primary}; color: {p.primary};
     min-height: {touch - 6}px; padding: 0 24px; font-size: {s.small + 2}px; }}
 QPushButton[role="danger"] {{ color: {p.error}; border-color: {p.error}; }}

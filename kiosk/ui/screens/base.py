@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.ui.widgets.common import label
 
@@ -66,6 +66,14 @@ class Screen(QWidget):
     def entered(self) -> None:
         """Called when the screen is shown; renders by default."""
         self.render()
+
+    def instruction(self) -> str:
+        """What voice guidance reads when the screen appears: its title and the line under it."""
+        if self.content is None:
+            return ""
+        parts = [w.text() for name in ("title", "welcome", "subtitle", "message")
+                 if (w := self.content.findChild(QLabel, name)) is not None and w.text()]
+        return "。".join(parts) if self.state.lang != "en" else ". ".join(parts)
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -171,6 +171,8 @@ class FormScreen(Screen):
         result = wizard.next()
         if not result.moved:
             self.show_problems()
+            self.shell.speak(" ".join([self.state.tr("form.fix", count=len(wizard.step_messages()))]
+                                      + [m.text(self.state.lang) for m in wizard.step_messages()[:3]]))
             return
         self.summary_shown = False
         if session.return_to_review:

@@ -25,7 +25,7 @@ class HomeScreen(Screen):
         start = expanding(button(s.tr("home.start") + "\n" + s.tr("home.start_hint"),
                                  lambda: self.shell.go("catalog"), "tile", name="start"))
         status = expanding(button(s.tr("home.status") + "\n" + s.tr("home.status_hint"),
-                                  lambda: self.shell.coming_soon("status"), "tile-secondary", name="status"))
+                                  lambda: self.shell.go("status"), "tile-secondary", name="status"))
         appointment = expanding(button(s.tr("home.appointment") + "\n" + s.tr("home.appointment_hint"),
                                        lambda: self.shell.coming_soon("appointment"), "tile-secondary",
                                        name="appointment"))

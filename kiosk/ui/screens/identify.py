@@ -96,6 +96,14 @@ class IdentifyScreen(Screen):
         self.problem_key = key
         self.error.setText(self.state.tr(key))
         self.error.show()
+        self.shell.speak(self.state.tr(key))
+
+    def scanned_id_number(self, number: str) -> None:
+        """An ID number was scanned (an e-ID or ID QR): check and use it like a typed one."""
+        self.typed = number
+        if self.content is not None:
+            self.entry.setText(number)
+        self.confirm_typed()
 
     def tap_card(self, identity: Identity) -> None:
         """Demo: put a card on the simulated reader and read it in the background."""

@@ -71,3 +71,49 @@ class NumericKeypad(QWidget):
             else:
                 target.insert(key)
         self.pressed.emit(key)
+
+
+class AlphanumericKeypad(QWidget):
+    """Digits and capital letters (receipt numbers: ``SZ01-K7M-261123-00042-7``), dash and backspace.
+
+    Like :class:`NumericKeypad` it never takes focus and types into its target.
+    """
+
+    ROWS = ("1234567890", "QWERTYUIOP", "ASDFGHJKL-", "ZXCVBNM")
+
+    def __init__(self, *, clear_text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("AlphanumericKeypad")
+        self._target: QLineEdit | None = None
+        grid = QGridLayout(self)
+        grid.setSpacing(8)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.keys: dict[str, QWidget] = {}
+        for row, keys in enumerate(self.ROWS):
+            for column, key in enumerate(keys):
+                widget = button(key, lambda k=key: self._press(k), "key-small", name=f"key_{key}")
+                grid.addWidget(widget, row, column)
+                self.keys[key] = widget
+        back = button(BACKSPACE, lambda: self._press(BACKSPACE), "key-small", name="key_backspace")
+        back.setAccessibleName("backspace")
+        grid.addWidget(back, 3, 7, 1, 3 if not clear_text else 1)
+        self.keys[BACKSPACE] = back
+        if clear_text:
+            clear = button(clear_text, lambda: self._press("clear"), "key-small", name="key_clear")
+            grid.addWidget(clear, 3, 8, 1, 2)
+            self.keys["clear"] = clear
+
+    def set_target(self, target: QLineEdit | None) -> None:
+        """Type into ``target`` from now on."""
+        self._target = target
+
+    def _press(self, key: str) -> None:
+        target = self._target
+        if target is None:
+            return
+        if key == BACKSPACE:
+            target.backspace()
+        elif key == "clear":
+            target.clear()
+        else:
+            target.insert(key)

@@ -23,6 +23,7 @@ class StatusStrip(QFrame):
     """Always visible; re-renders its texts when the language changes."""
 
     call_staff = Signal()
+    voice_toggled = Signal(bool)
 
     def __init__(self, state: KioskState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,8 +42,10 @@ class StatusStrip(QFrame):
         self.lang_zh = button("中文", lambda: state.set_language("zh_CN"), checkable=True, name="lang_zh")
         self.lang_en = button("EN", lambda: state.set_language("en"), checkable=True, name="lang_en")
         self.large = button("", lambda: state.set_large_type(not state.large_type), checkable=True, name="large_type")
+        self.voice = button("", lambda: self.voice_toggled.emit(not state.voice_on), checkable=True, name="voice")
+        self.voice_available = True
         self.staff = button("", self.call_staff.emit, "staff", name="call_staff")
-        for widget in (self.lang_zh, self.lang_en, self.large, self.staff):
+        for widget in (self.lang_zh, self.lang_en, self.large, self.voice, self.staff):
             widget.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
         self.grid = QGridLayout(self)
@@ -65,14 +68,14 @@ class StatusStrip(QFrame):
         for widget in self._widgets():
             self.grid.removeWidget(widget)
         info = [self.hall, self.clock, self.central_label, self.queue_label, self.printer_label]
-        controls = [self.lang_zh, self.lang_en, self.large, self.staff]
+        controls = [self.lang_zh, self.lang_en, self.large, self.voice, self.staff]
         for column in range(12):
             self.grid.setColumnStretch(column, 0)
         if two_rows:
             for column, widget in enumerate(info):
                 self.grid.addWidget(widget, 0, column)
             self.grid.setColumnStretch(0, 1)
-            row_widget_columns = [1, 2, 3, 4]
+            row_widget_columns = [0, 1, 2, 3, 4]
             for widget, column in zip(controls, row_widget_columns, strict=True):
                 self.grid.addWidget(widget, 1, column, alignment=Qt.AlignmentFlag.AlignRight)
         else:
@@ -84,7 +87,7 @@ class StatusStrip(QFrame):
 
     def _widgets(self) -> list[QWidget]:
         return [self.hall, self.clock, self.central_label, self.queue_label, self.printer_label,
-                self.lang_zh, self.lang_en, self.large, self.staff]
+                self.lang_zh, self.lang_en, self.large, self.voice, self.staff]
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Fold into two rows on a portrait screen."""
@@ -101,6 +104,8 @@ class StatusStrip(QFrame):
         self.lang_en.setChecked(s.lang == "en")
         self.large.setText(s.tr("strip.large_type"))
         self.large.setChecked(s.large_type)
+        self.voice.setText(s.tr("strip.voice" if self.voice_available else "strip.voice_unavailable"))
+        self.voice.setChecked(s.voice_on and self.voice_available)
         self.staff.setText(s.tr("strip.call_staff"))
         self._tick()
         self._show_central()
@@ -120,6 +125,11 @@ class StatusStrip(QFrame):
         """Submissions waiting to be sent (None: not known yet)."""
         self.waiting = count
         self._show_queue()
+
+    def set_voice_available(self, available: bool) -> None:
+        """No speech engine on this machine: say so on the button instead of pretending."""
+        self.voice_available = available
+        self.retranslate()
 
     def set_printer(self, ready: bool | None) -> None:
         """Printer ready (True), not ready (False) or unknown (None)."""
@@ -142,7 +152,7 @@ class StatusStrip(QFrame):
 
     def controls(self) -> list[QPushButton]:
         """The citizen's buttons on the strip (for tests)."""
-        return [self.lang_zh, self.lang_en, self.large, self.staff]
+        return [self.lang_zh, self.lang_en, self.large, self.voice, self.staff]
 
     def labels(self) -> list[QLabel]:
         """The information labels on the strip (for tests)."""

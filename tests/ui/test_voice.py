@@ -20,12 +20,12 @@ def test_voice_reads_screens_and_errors_in_the_citizens_language_and_is_off_for_
     assert kiosk.state.voice_on
     assert voice.spoken[-1].startswith(tr("zh_CN", "home.welcome"))  # the screen on show, at once
     kiosk.tap("status")
-    assert voice.spoken[-1] == tr("zh_CN", "status.scan_hint")
+    assert voice.spoken[-1] == tr("zh_CN", "status.subtitle")
     kiosk.tap("key_1")
     kiosk.tap("look_up")
     assert voice.spoken[-1] == tr("zh_CN", "status.error_invalid")
     kiosk.tap("lang_en")
-    assert voice.spoken[-1] == tr("en", "status.scan_hint")
+    assert voice.spoken[-1] == tr("en", "status.subtitle")
     kiosk.tap("voice")  # off: nothing more is said
     said = len(voice.spoken)
     kiosk.tap("home")

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QGridLayout, QVBoxLayout
 from kiosk.background import run_in_background
 from kiosk.ui.backend import PrintOutcome
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets.common import button, card, label
+from kiosk.ui.widgets.common import button, card, fit_one_line, label
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,8 @@ class SubmittedScreen(Screen):
         layout.addWidget(label(s.text(service.name), "subtitle"))
         frame, box = card(margins=40)
         box.addWidget(label(s.tr("done.receipt_label"), "section"))
-        number = label(submission.receipt_no, "receipt", wrap=False, name="receipt_no")
+        number = fit_one_line(label(submission.receipt_no, "receipt", wrap=False, name="receipt_no"),
+                              self.shell.width() - 2 * self.margin - 80)
         number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         number.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
         box.addWidget(number)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout
 from kiosk.background import run_in_background
 from kiosk.ui.backend import StatusAnswer
 from kiosk.ui.screens.base import Screen
-from kiosk.ui.widgets.common import button, card, label
+from kiosk.ui.widgets.common import button, card, fit_one_line, label
 from kiosk.ui.widgets.keypad import AlphanumericKeypad
 from sync.receipt import InvalidReceiptNumber, ReceiptNumber
 
@@ -52,7 +52,7 @@ class StatusScreen(Screen):
 
     def _build_question(self, layout: QVBoxLayout) -> None:
         s = self.state
-        self.header(layout, s.tr("status.title"), s.tr("status.subtitle"))
+        self.header(layout, s.tr("status.title"))
         body = QHBoxLayout() if self.shell.width() >= 1500 else QVBoxLayout()
         body.setSpacing(32)
 
@@ -84,13 +84,14 @@ class StatusScreen(Screen):
         self.error = label(s.tr(self.problem_key) if self.problem_key else "", "error", name="error")
         self.error.setVisible(bool(self.problem_key))
         box.addWidget(self.error)
-        box.addWidget(button(s.tr("status.look_up"), self.look_up_typed, "primary", name="look_up"))
+        box.addStretch(1)
         body.addWidget(frame, 3)
         layout.addLayout(body, 1)
 
         row = self.footer(layout)
         row.addWidget(button(s.tr("common.home"), self.shell.home, name="home"))
         row.addStretch(1)
+        row.addWidget(button(s.tr("status.look_up"), self.look_up_typed, "primary", name="look_up"))
         self.entry.setFocus()
 
     def _build_answer(self, layout: QVBoxLayout) -> None:
@@ -101,7 +102,8 @@ class StatusScreen(Screen):
         self.header(layout, s.tr("status.result_title"))
         frame, box = card(margins=40)
         box.addWidget(label(s.tr("status.receipt_label"), "section"))
-        number = label(answer.receipt_no, "receipt", wrap=False, name="receipt_no")
+        number = fit_one_line(label(answer.receipt_no, "receipt", wrap=False, name="receipt_no"),
+                              self.shell.width() - 2 * self.margin - 80)
         number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         box.addWidget(number)
         service = next((x for x in self.state.catalog.services if x.id == answer.service_id), None)
@@ -180,4 +182,4 @@ class StatusScreen(Screen):
         if self.answer is not None:
             status = self.answer.status if self.answer.status in KNOWN_STATUSES else "other"
             return s.tr(f"status.state.{status}", status=self.answer.status) + "。" + s.tr(f"status.explain.{status}")
-        return s.tr("status.scan_hint")
+        return s.tr("status.subtitle")

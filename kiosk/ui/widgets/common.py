@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QFrame, QLabel, QLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from kiosk.ui.theme import set_role
@@ -43,6 +44,24 @@ def button(
         widget.setObjectName(name)
     if on_click is not None:
         widget.clicked.connect(lambda *_: on_click())
+    return widget
+
+
+def fit_one_line(widget: QLabel, max_width: int, padding: int = 80) -> QLabel:
+    """Shrink a one-line label's font until its text fits ``max_width`` px (receipt numbers on a portrait screen).
+
+    The style sheet's size is the starting point; only a size that would overflow is changed.
+    """
+    widget.ensurePolished()
+    font = widget.font()
+    size = font.pixelSize() if font.pixelSize() > 0 else int(font.pointSizeF() * 96 / 72)
+    while size > 14:
+        font.setPixelSize(size)
+        if QFontMetrics(font).horizontalAdvance(widget.text()) + padding <= max_width:
+            break
+        size -= 2
+    if size != widget.font().pixelSize():
+        widget.setStyleSheet(f"font-size: {size}px;")
     return widget
 
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QSizePol
 from kiosk.ui.session import KioskState
 from kiosk.ui.widgets.common import button, label
 
-NARROW = 1500  # px: below this the strip uses two rows
+NARROW = 1500  # px: below this (portrait) the strip folds into three rows
 
 
 class StatusStrip(QFrame):
@@ -71,18 +71,22 @@ class StatusStrip(QFrame):
         controls = [self.lang_zh, self.lang_en, self.large, self.voice, self.staff]
         for column in range(12):
             self.grid.setColumnStretch(column, 0)
-        if two_rows:
-            for column, widget in enumerate(info):
-                self.grid.addWidget(widget, 0, column)
-            self.grid.setColumnStretch(0, 1)
-            row_widget_columns = [0, 1, 2, 3, 4]
-            for widget, column in zip(controls, row_widget_columns, strict=True):
-                self.grid.addWidget(widget, 1, column, alignment=Qt.AlignmentFlag.AlignRight)
+        if two_rows:  # portrait: hall and clock; then the states; then the citizen's buttons
+            self.grid.addWidget(self.hall, 0, 0, 1, 3)
+            self.grid.addWidget(self.clock, 0, 3, 1, 2, alignment=Qt.AlignmentFlag.AlignRight)
+            for column, widget in enumerate(info[2:]):
+                self.grid.addWidget(widget, 1, column, 1, 2 if column == 2 else 1)
+            for column, widget in enumerate(controls):
+                widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+                self.grid.addWidget(widget, 2, column)
+            for column in range(5):
+                self.grid.setColumnStretch(column, 1)
         else:
             for column, widget in enumerate(info):
                 self.grid.addWidget(widget, 0, column)
             self.grid.setColumnStretch(0, 1)
             for offset, widget in enumerate(controls):
+                widget.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
                 self.grid.addWidget(widget, 0, len(info) + offset)
 
     def _widgets(self) -> list[QWidget]:

@@ -11,7 +11,8 @@ left to the numeric keypad.
 In Chinese mode letters collect into a pinyin composition shown above a bar of candidates
 from :mod:`kiosk.ime`; tapping a candidate types it, and what it did not stand for stays to
 be typed on (北 from "beijingdaxue" leaves "jingdaxue"). Space takes the first candidate;
-punctuation, digits and "done" first type the best candidates for what is pending. The
+punctuation, digits and "done" first type the best candidates for what is pending;
+switching to English types the pending letters as they are. The
 pinyin index loads in the background the first time; letters typed meanwhile wait.
 """
 
@@ -304,7 +305,8 @@ class OnScreenKeyboard(QFrame):
 
     def _toggle_mode(self) -> None:
         if self._mode == "zh":
-            self._commit_pending()
+            self._insert(self._composition.replace(SEPARATOR, ""))  # to English: the letters, as typed
+            self._set_composition("")
             self._mode = "en"
         elif not self._engine_failed:
             self._mode = "zh"

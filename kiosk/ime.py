@@ -273,9 +273,20 @@ def build_entries() -> list[Entry]:
             plain[marked] = syllable
         return syllable
 
+    known: dict[str, list[str]] = {}
+
     def readings(char: str) -> list[str]:
-        marked = pinyin_dict.get(ord(char), "")
-        return [s for s in (toneless(m) for m in marked.split(",")) if s]
+        found = known.get(char)
+        if found is None:
+            marked = pinyin_dict.get(ord(char), "")
+            found = known[char] = [s for s in (toneless(m) for m in marked.split(",")) if s]
+        return found
+
+    def main_reading(char: str) -> str:
+        found = known.get(char)
+        if found is None:
+            found = readings(char)
+        return found[0] if found else ""
 
     words: list[Entry] = []
     char_frequency: dict[tuple[str, str], int] = defaultdict(int)
@@ -296,7 +307,7 @@ def build_entries() -> list[Entry]:
             if phrase is not None and len(phrase) == len(word):
                 syllables = tuple(toneless(options[0]) for options in phrase)
             else:
-                syllables = tuple((readings(char) or [""])[0] for char in word)
+                syllables = tuple(main_reading(char) for char in word)
             if not all(syllables):
                 continue
             for char, syllable in zip(word, syllables, strict=True):
@@ -365,6 +376,8 @@ def load_engine(cache_dir: Path | None) -> PinyinEngine:
 
 _shared: PinyinEngine | None = None
 _shared_lock = threading.Lock()
+_loader: threading.Thread | None = None
+_load_error: Exception | None = None
 
 
 def shared_engine(cache_dir: Path | None) -> PinyinEngine:
@@ -376,6 +389,37 @@ def shared_engine(cache_dir: Path | None) -> PinyinEngine:
         return _shared
 
 
+def start_loading(cache_dir: Path | None) -> None:
+    """Load the process's engine on a thread of its own, once; poll :func:`loaded_engine`.
+
+    A thread of its own rather than the UI's task pool: loading is a process-wide warm-up
+    of seconds that no screen waits for, and it must not hold up a screen's short tasks.
+    """
+    global _loader, _load_error
+    with _shared_lock:
+        if _shared is not None or _loader is not None:
+            return
+        _load_error = None
+        _loader = threading.Thread(target=_load, args=(cache_dir,), name="pinyin-index", daemon=True)
+        _loader.start()
+
+
+def _load(cache_dir: Path | None) -> None:
+    global _load_error, _loader
+    try:
+        shared_engine(cache_dir)
+    except Exception as exc:  # handed to the keyboard, which says so and types letters only
+        log.error("pinyin index cannot be loaded: %s", exc)
+        with _shared_lock:
+            _load_error = exc
+            _loader = None  # a later keyboard may try again
+
+
 def loaded_engine() -> PinyinEngine | None:
     """The process's engine if it is loaded already, else None (never blocks)."""
     return _shared
+
+
+def load_error() -> Exception | None:
+    """Why the last background load failed, if it did."""
+    return _load_error

@@ -37,8 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.background import run_in_background
-from kiosk.ime import MAX_INPUT, SEPARATOR, Candidate, PinyinEngine, loaded_engine, shared_engine
+from kiosk.ime import MAX_INPUT, SEPARATOR, Candidate, PinyinEngine, load_error, loaded_engine, start_loading
 from kiosk.ui.session import KioskState
 from kiosk.ui.theme import TOUCH_MIN, sizes
 from kiosk.ui.widgets.common import button, label
@@ -125,8 +124,11 @@ class OnScreenKeyboard(QFrame):
         self._show_mode()
         self.set_target(self._focused_box())
         if self._engine is None:
-            run_in_background(lambda: shared_engine(state.backend.data_dir / "cache"), on_done=self._loaded,
-                              on_error=self._load_failed, context=self, name="pinyin index")
+            start_loading(state.backend.data_dir / "cache")
+            self._waiting = QTimer(self)
+            self._waiting.setInterval(100)
+            self._waiting.timeout.connect(self._poll_engine)
+            self._waiting.start()
         else:
             self._prefer_catalog_words()
 
@@ -416,6 +418,15 @@ class OnScreenKeyboard(QFrame):
             self._show_page()
 
     # --- the engine ----------------------------------------------------------------------------
+
+    def _poll_engine(self) -> None:
+        engine, error = loaded_engine(), load_error()
+        if engine is not None:
+            self._waiting.stop()
+            self._loaded(engine)
+        elif error is not None:
+            self._waiting.stop()
+            self._load_failed(error)
 
     def _loaded(self, engine: PinyinEngine) -> None:
         self._engine = engine

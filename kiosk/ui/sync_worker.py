@@ -36,7 +36,8 @@ def central_state(report: SyncReport | None, enrolled: bool) -> str:
         return "unenrolled"
     if report is None or report.busy:
         return "unknown"
-    if report.stopped in OFFLINE_REASONS or (report.errors and report.catalog == "failed"):
+    contacted = report.pushed > 0 or report.status_changes > 0 or report.catalog in ("unchanged", "updated", "rejected")
+    if report.stopped in OFFLINE_REASONS or (report.errors and not contacted):
         return "offline"
     return "online"
 

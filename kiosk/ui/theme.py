@@ -207,6 +207,20 @@ QPushButton[role="key"]:pressed {{ background: {p.accent_soft}; }}
 QPushButton[role="key-small"] {{ font-size: {s.button}px; min-height: {touch}px; min-width: {touch}px;
     padding: 0; background: {p.surface}; color: {p.text}; border: {b}px solid {p.border}; }}
 QPushButton[role="key-small"]:pressed {{ background: {p.accent_soft}; }}
+QFrame#OnScreenKeyboard {{ background: {p.background}; border: {b}px solid {p.border}; border-radius: 18px; }}
+QPushButton[role="osk-key"] {{ font-size: {s.button + 4}px; min-height: {touch}px; padding: 0; border-radius: 12px;
+    background: {p.surface}; color: {p.text}; border: {b}px solid {p.border}; }}
+QPushButton[role="osk-key"]:pressed {{ background: {p.primary}; color: {p.on_primary}; }}
+QPushButton[role="osk-special"] {{ font-size: {s.button}px; min-height: {touch}px; padding: 0 8px; border-radius: 12px;
+    background: {p.accent_soft}; color: {p.primary_dark}; border: {b}px solid {p.primary}; font-weight: bold; }}
+QPushButton[role="osk-special"]:pressed, QPushButton[role="osk-special"]:checked {{ background: {p.primary};
+    color: {p.on_primary}; }}
+QPushButton#osk_previous, QPushButton#osk_next {{ font-size: {s.title}px; }}
+QPushButton[role="osk-special"]:disabled {{ color: #8a94a3; background: {p.surface}; border-color: #b8c0cc; }}
+QPushButton[role="osk-candidate"] {{ font-size: {s.title - 4}px; min-height: {touch}px; padding: 0 14px;
+    border-radius: 12px; background: {p.surface}; color: {p.text}; border: {b}px solid {p.primary}; }}
+QPushButton[role="osk-candidate"]:pressed {{ background: {p.primary}; color: {p.on_primary}; }}
+QLabel[role="osk-composition"] {{ font-size: {s.body}px; color: {p.primary_dark}; font-weight: bold; }}
 QPushButton[role="link"] {{ background: transparent; border: {b}px solid {p.primary}; color: {p.primary};
     min-height: {touch - 6}px; padding: 0 24px; font-size: {s.small + 2}px; }}
 QPushButton[role="danger"] {{ color: {p.error}; border-color: {p.error}; }}

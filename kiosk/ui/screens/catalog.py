@@ -1,7 +1,10 @@
 """The service catalog: categories on the left, services on the right, search on top.
 
 Search takes Chinese (居住), pinyin initials (jzz) or English (permit): see
-:mod:`forms.search`. A search looks through every category.
+:mod:`forms.search`. A search looks through every category. Touching the search box brings
+up the on-screen keyboard (in place of the categories on a landscape screen, under the list
+on a portrait one); in pinyin mode the list follows the pinyin as it is typed, before a
+candidate is chosen.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 from forms import ServiceDefinition
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets.common import button, clear_layout, label
+from kiosk.ui.widgets.osk import OnScreenKeyboard
 
 ALL = ""
 
@@ -55,7 +59,8 @@ class CatalogScreen(Screen):
             column.addWidget(widget)
             self.category_buttons[category_id] = widget
         column.addStretch(1)
-        body.addWidget(self.scroll(categories), 3 if self.shell.width() >= 1500 else 4)
+        self._categories = self.scroll(categories)
+        body.addWidget(self._categories, 3 if self.shell.width() >= 1500 else 4)
 
         services = QWidget()
         self._list_layout = QVBoxLayout(services)
@@ -63,11 +68,26 @@ class CatalogScreen(Screen):
         self._list_layout.setSpacing(16)
         body.addWidget(self.scroll(services), 7 if self.shell.width() >= 1500 else 6)
         layout.addLayout(body, 1)
+        self.keyboard = OnScreenKeyboard(s, self)
+        self.keyboard.hide()
+        self.keyboard.target_changed.connect(self._keyboard_target)
+        self.keyboard.composing.connect(lambda pinyin: self._search_changed(self.search.text() + pinyin))
+        if self.shell.width() >= 1500:
+            body.addWidget(self.keyboard, 6)
+        else:
+            layout.addWidget(self.keyboard)
         self._fill_list()
 
         row = self.footer(layout)
         row.addWidget(button(s.tr("common.home"), self.shell.home, name="home"))
         row.addStretch(1)
+
+    def _keyboard_target(self, box: QWidget | None) -> None:
+        """The search box was touched (keyboard up, categories out of the way) or let go."""
+        typing = box is not None
+        self.keyboard.setVisible(typing)
+        if self.shell.width() >= 1500:
+            self._categories.setVisible(not typing)
 
     def _services(self) -> list[ServiceDefinition]:
         s = self.state

@@ -1,7 +1,10 @@
 """One step of the form, generated from the service definition by the wizard.
 
 Fields are cards in a scrollable column; a numeric keypad sits beside them (under them on
-a portrait screen) and types into the number field the citizen touched last. "Next" asks
+a portrait screen) and types into the number field the citizen touched last. Touching a
+text box brings up the on-screen keyboard in the same place instead: on a landscape screen
+it takes the full height on the right, beside the questions; on a portrait screen it sits
+under them. "Done" on the keyboard puts it away. "Next" asks
 the wizard to check the step: problems appear next to their fields in plain words, with
 one line at the top saying how many need attention.
 """
@@ -10,15 +13,17 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QProgressBar, QVBoxLayout, QWidget
+import shiboken6
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.background import run_in_background
 from kiosk.ui.devices import scan_sample_page, scanner_available
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets.common import button, card, label
-from kiosk.ui.widgets.fields import NUMERIC_TYPES, FieldCard, FieldHost
+from kiosk.ui.widgets.fields import NUMERIC_TYPES, TEXT_TYPES, FieldCard, FieldHost
 from kiosk.ui.widgets.keypad import NumericKeypad
+from kiosk.ui.widgets.osk import KEY_MIN_WIDTH, SPACING, OnScreenKeyboard
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +38,9 @@ class FormScreen(Screen):
         self.cards: dict[str, FieldCard] = {}
         self.summary_shown = False
         self.keypad: NumericKeypad | None = None
+        self.keypad_panel: QWidget | None = None
+        self.keyboard: OnScreenKeyboard | None = None
+        self._fields_scroll: QScrollArea | None = None
 
     def build(self, layout: QVBoxLayout) -> None:
         """Progress, the step's fields, keypad, back / next."""
@@ -42,6 +50,20 @@ class FormScreen(Screen):
         if wizard is None or wizard.current_step is None:
             return
         step = wizard.current_step
+        fields = wizard.visible_fields(step)
+        wants_keypad = any(f.type in NUMERIC_TYPES for f in fields)
+        wants_keyboard = any(f.type in TEXT_TYPES for f in fields)
+        wide = self.shell.width() >= 1500
+        side = layout  # where the keypad or keyboard goes: beside everything (landscape) or under the fields
+        if wide:
+            columns = QHBoxLayout()
+            columns.setSpacing(28)
+            layout.addLayout(columns, 1)
+            main = QVBoxLayout()
+            main.setSpacing(layout.spacing())
+            columns.addLayout(main, 1)
+            side = columns
+            layout = main
         number, total = wizard.progress
         progress = s.tr("form.progress", n=number, total=total + 1)
         if s.session.service is not None:
@@ -58,11 +80,6 @@ class FormScreen(Screen):
         self.summary.hide()
         layout.addWidget(self.summary)
 
-        fields = wizard.visible_fields(step)
-        wants_keypad = any(f.type in NUMERIC_TYPES for f in fields)
-        wide = self.shell.width() >= 1500
-        body = QHBoxLayout() if wide else QVBoxLayout()
-        body.setSpacing(28)
         inner = QWidget()
         column = QVBoxLayout(inner)
         column.setContentsMargins(0, 0, 8, 0)
@@ -73,8 +90,10 @@ class FormScreen(Screen):
             self.cards[f.id] = field_card
             column.addWidget(field_card)
         column.addStretch(1)
-        body.addWidget(self.scroll(inner), 3)
+        self._fields_scroll = self.scroll(inner)
+        layout.addWidget(self._fields_scroll, 1)
         self.keypad = None
+        self.keypad_panel = None
         if wants_keypad:
             frame, box = card()
             frame.setObjectName("keypad_panel")
@@ -84,8 +103,19 @@ class FormScreen(Screen):
             self.keypad.setEnabled(False)
             box.addWidget(self.keypad)
             box.addStretch(1)
-            body.addWidget(frame, 1 if wide else 0)
-        layout.addLayout(body, 1)
+            side.addWidget(frame)
+            self.keypad_panel = frame
+        self.keyboard = None
+        if wants_keyboard:
+            self.keyboard = OnScreenKeyboard(s, self)
+            if wide:  # ten keys a row, a little over the minimum, beside the questions
+                self.keyboard.setFixedWidth(10 * (KEY_MIN_WIDTH + 8) + 9 * SPACING + 24)
+            self.keyboard.hide()
+            self.keyboard.target_changed.connect(self._keyboard_target)
+            if wide:  # at the bottom, near the hands, with the footer's buttons
+                side.addWidget(self.keyboard, 0, Qt.AlignmentFlag.AlignBottom)
+            else:
+                side.addWidget(self.keyboard)
 
         row = self.footer(layout)
         row.addWidget(button(s.tr("common.back"), self.back, name="back"))
@@ -119,9 +149,29 @@ class FormScreen(Screen):
 
     # --- keypad and scanner ------------------------------------------------------------------
 
+    def _keyboard_target(self, box: QWidget | None) -> None:
+        """A text box was touched (show the keyboard) or let go (put it away, the keypad comes back)."""
+        if self.keyboard is None:
+            return
+        self.keyboard.setVisible(box is not None)
+        if self.keypad_panel is not None:
+            self.keypad_panel.setVisible(box is None)
+        if box is not None:
+            QTimer.singleShot(0, lambda: self._reveal(box))
+
+    def _reveal(self, box: QWidget) -> None:
+        """Scroll the box being typed in into view (the keyboard took room from the questions)."""
+        scroll, keyboard = self._fields_scroll, self.keyboard
+        if scroll is None or keyboard is None or not shiboken6.isValid(keyboard):
+            return  # the step was laid out again meanwhile
+        if keyboard.target is box:
+            scroll.ensureWidgetVisible(box, 40, 40)
+
     def _keypad_target(self, edit: QLineEdit, extra: str) -> None:
         if self.keypad is None:
             return
+        if self.keypad_panel is not None:
+            self.keypad_panel.show()
         self.keypad.set_target(edit)
         self.keypad.setEnabled(True)
         self.keypad.set_extra(extra)

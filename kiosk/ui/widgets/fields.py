@@ -7,9 +7,10 @@ card re-checks itself once a message is showing, so the message disappears when 
 
 Editors by type: choices, yes/no and multi-choice are big buttons; numbers (mobile, ID,
 integer, decimal) type from the screen's numeric keypad; dates are three pickers (year,
-month, day); text uses the system input method (Qt Virtual Keyboard where enabled, see
-``docs/ui.md``); an address is four boxes; attachments are "scan" actions; a signature is
-drawn on a pad; consent is a statement and one big tick button.
+month, day); text types from the screen's on-screen keyboard with pinyin input
+(:mod:`kiosk.ui.widgets.osk`, see ``docs/ui-input.md``); an address is four boxes;
+attachments are "scan" actions; a signature is drawn on a pad; consent is a statement and
+one big tick button.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -46,6 +47,7 @@ from sync.submission import Attachment
 log = logging.getLogger(__name__)
 
 NUMERIC_TYPES = ("mobile", "id_number", "integer", "decimal")
+TEXT_TYPES = ("text", "email", "multiline", "address")  # typed on the on-screen keyboard
 
 
 class KeypadLineEdit(QLineEdit):
@@ -198,6 +200,7 @@ class FieldCard(QWidget):
         if current is not None:
             edit.setText(str(current))
         edit.setPlaceholderText(self.host.state.tr("field.tap_to_type_numbers"))
+        edit.setInputMethodHints(Qt.InputMethodHint.ImhPreferNumbers)  # the keypad's, not the keyboard's
         edit.focused.connect(lambda widget: self.host.keypad_target(widget, extra))
         edit.textChanged.connect(lambda text: self.set_answer(text))
         edit.setMaxLength(32)
@@ -211,6 +214,8 @@ class FieldCard(QWidget):
         if self.field.max_length:
             edit.setMaxLength(self.field.max_length)
         edit.setPlaceholderText(self.host.state.tr("field.tap_to_type"))
+        if self.field.type == "email":
+            edit.setInputMethodHints(Qt.InputMethodHint.ImhEmailCharactersOnly)  # the keyboard starts in English
         edit.textChanged.connect(lambda text: self.set_answer(text))
         return edit
 

@@ -537,6 +537,7 @@ def _wire_item(item: OutboxItem) -> protocol.SubmissionItem:
         is_test=item.is_test,
         sealed_payload=protocol.b64encode(item.sealed_payload),
         attachments=list(item.attachment_sha256s),
+        agent_id=item.agent_id,
     )
 
 

@@ -208,7 +208,7 @@ def mark_synced(store: Store, seqs: list[int], *, now: datetime | None = None) -
         return
     at = to_db_time(now or utc_now())
     with store.transaction() as db:
-        db.executemany(
+        db.conn.executemany(
             "UPDATE audit_log SET synced_at = ? WHERE id = ? AND synced_at IS NULL",
             [(at, seq) for seq in seqs],
         )

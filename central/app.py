@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import FastAPI, Header, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.openapi.utils import get_openapi
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,15 +29,17 @@ from central.attachments import (
     OffsetMismatch,
     UploadError,
 )
+from central.auth import DeviceDep
 from central.catalog_publisher import publish_catalog
-from central.enrolment import device_for_token, enrol_device
+from central.enrolment import enrol_device
+from central.hall_routes import install_hall_routes
+from central.hall_store import HallStore
 from central.ingest import Ingest
 from central.keys import PlatformKeys, load_or_create_keys
 from central.problems import ProblemError, install_problem_handlers, problem_response
 from central.sqlite_store import DB_FILE, SQLiteStore
 from central.store import (
     CentralStore,
-    Device,
     EnrolmentCodeExpired,
     EnrolmentCodeUnknown,
     EnrolmentCodeUsed,
@@ -75,10 +76,14 @@ from sync.protocol import (
 log = logging.getLogger(__name__)
 
 DEFAULT_BODY_LIMIT = 64 * 1024
+HALL_BATCH_BYTES = 2 * 1024 * 1024  # 500 audit entries with long details fit
 # Path prefix -> largest request body accepted (checked before the app reads it).
 BODY_LIMITS = (
     (f"{API_PREFIX}/submissions/batch", MAX_BATCH_BYTES),
     (f"{API_PREFIX}/attachments/", MAX_CHUNK_BYTES),
+    (f"{API_PREFIX}/checkins/batch", HALL_BATCH_BYTES),
+    (f"{API_PREFIX}/ratings/batch", HALL_BATCH_BYTES),
+    (f"{API_PREFIX}/audit/batch", HALL_BATCH_BYTES),
 )
 
 
@@ -92,6 +97,7 @@ class Platform:
     ingest: Ingest
     uploads: AttachmentUploads
     catalog: PublishedCatalog
+    hall: HallStore
 
 
 class BodyLimitMiddleware:
@@ -161,8 +167,6 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-_bearer = HTTPBearer(auto_error=False, description="The token from POST /v1/enrol.")
-
 def _problem_doc(description: str) -> dict[str, Any]:
     """OpenAPI for a problem+json answer."""
     return {
@@ -189,37 +193,6 @@ def _platform(request: Request) -> Platform:
     return platform
 
 
-def require_device(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Device:
-    """The enrolled, not revoked device calling; 401/403 problem otherwise."""
-    challenge = {"WWW-Authenticate": 'Bearer realm="tongban-central"'}
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ProblemError(
-            401,
-            ProblemCode.UNAUTHORIZED,
-            "this endpoint needs 'Authorization: Bearer <token>' from enrolment",
-            headers=challenge,
-        )
-    device = device_for_token(_platform(request).store, credentials.credentials)
-    if device is None:
-        raise ProblemError(
-            401,
-            ProblemCode.UNAUTHORIZED,
-            "unknown device token: enrol the terminal again",
-            headers=challenge,
-        )
-    if device.revoked:
-        raise ProblemError(
-            403,
-            ProblemCode.DEVICE_REVOKED,
-            f"device {device.device_id} was revoked; enrol it again with a new code",
-        )
-    return device
-
-
-DeviceDep = Annotated[Device, Depends(require_device)]
 Sha256Param = Annotated[str, PathParam(pattern=SHA256_PATTERN, description="Plaintext SHA-256.")]
 
 
@@ -584,10 +557,12 @@ def create_app(data_dir: Path, catalog_dir: Path | None = None) -> FastAPI:
         ingest=Ingest(store, keys),
         uploads=AttachmentUploads(data_dir, store, keys),
         catalog=published,
+        hall=HallStore(store),
     )
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, limits=BODY_LIMITS, default=DEFAULT_BODY_LIMIT)
     _install_routes(app)
+    install_hall_routes(app)
     _install_openapi(app)
     log.info("Central platform ready over %s (catalog %s)", data_dir, published.version[:12])
     return app

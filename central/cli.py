@@ -190,6 +190,7 @@ def _submission_json(record: SubmissionRecord, *, answers: bool = False) -> dict
         "created_at": record.created_at.isoformat(),
         "received_at": record.received_at.isoformat(),
         "attachments": list(record.attachments),
+        "agent_id": record.agent_id,
     }
     if answers:
         value["answers"] = record.answers
@@ -293,6 +294,117 @@ def cmd_devices_revoke(args: argparse.Namespace, data_dir: Path) -> int:
     return 0
 
 
+def _hall_store(data_dir: Path) -> Any:
+    from central.hall_store import HallStore
+
+    return HallStore(_open_store(data_dir))
+
+
+def _default_hall(store: Any) -> str:
+    sites = sorted({d.site_code for d in store.list_devices() if not d.revoked})
+    if len(sites) != 1:
+        raise CommandError(
+            "say which hall the appointment is for with --hall SITE "
+            + (f"(devices are enrolled at {', '.join(sites)})" if sites else "(no device is enrolled yet)")
+        )
+    return sites[0]
+
+
+def cmd_appointments_create(args: argparse.Namespace, data_dir: Path) -> int:
+    """Issue an appointment token (for demos and tests) and print it, or its QR as PNG."""
+    from central.appointments import AppointmentError, make_appointment, parse_slot
+    from central.enrolment import InvalidSiteCode, normalise_site_code
+    from central.keys import load_or_create_keys
+
+    store = _open_store(data_dir)
+    try:
+        hall = normalise_site_code(args.hall) if args.hall else _default_hall(store)
+        slot = parse_slot(args.slot)
+    except (InvalidSiteCode, AppointmentError) as exc:
+        raise CommandError(str(exc)) from exc
+    if store.current_catalog() is not None and not store.service_known(args.service):
+        raise CommandError(
+            f"service {args.service!r} is not in the published catalog; see the catalog's service ids"
+        )
+    if args.valid_minutes <= 0:
+        raise CommandError("--valid-minutes must be positive")
+    keys = load_or_create_keys(data_dir)
+    issued = make_appointment(
+        keys, service_id=args.service, slot=slot, hall=hall, name=args.name,
+        valid_after_slot=timedelta(minutes=args.valid_minutes),
+    )
+    _hall_store(data_dir).add_appointment(issued, now=datetime.now(UTC))
+    if args.png:
+        import segno
+
+        # make_qr: never a Micro QR, which common scanners cannot read.
+        segno.make_qr(issued.token, error="m").save(args.png, scale=6, border=4)
+    value = {
+        "appointment_id": issued.appointment_id,
+        "service_id": issued.service_id,
+        "slot": issued.slot.isoformat(),
+        "masked_name": issued.masked_name,
+        "hall": issued.hall,
+        "expires_at": issued.expires_at.isoformat(),
+        "token": issued.token,
+        "png": str(args.png) if args.png else None,
+    }
+    if args.json:
+        _json_out(value)
+    else:
+        _out(f"appointment {issued.appointment_id}")
+        _out(issued.token)
+        if args.png:
+            _out(f"QR code written to {args.png}")
+    return 0
+
+
+def cmd_ratings_summary(args: argparse.Namespace, data_dir: Path) -> int:
+    """Counts per level, per service and the reasons given with low ratings."""
+    summary = _hall_store(data_dir).ratings_summary(site_code=args.site)
+    if args.json:
+        _json_out(summary.as_dict())
+        return 0
+    _out(f"ratings: {summary.total}")
+    for score in range(5, 0, -1):
+        _out(f"  {score}: {summary.by_score.get(score, 0)}")
+    for service, facts in summary.by_service.items():
+        _out(f"{service}: {int(facts['count'])} ratings, average {facts['average']:.2f}")
+    if summary.low_reasons:
+        _out("low-rating reasons: " + ", ".join(f"{k} ({v})" for k, v in summary.low_reasons.items()))
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, data_dir: Path) -> int:
+    """Verify the audit chain each terminal sent (or one device's)."""
+    hall = _hall_store(data_dir)
+    devices = [args.device] if args.device else hall.audit_devices()
+    checks = [hall.verify_chain(d) for d in devices]
+    if args.json:
+        _json_out([c.__dict__ for c in checks])
+    else:
+        if not checks:
+            _out("no audit entries received")
+        for c in checks:
+            state = "OK" if c.ok else f"BROKEN at entry {c.broken_seq}: {c.problem}"
+            _out(f"{c.device_id}  {c.entries} entries  {state}")
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def cmd_checkins_list(args: argparse.Namespace, data_dir: Path) -> int:
+    """List check-ins and walk-in tickets received from terminals."""
+    rows = _hall_store(data_dir).list_checkins(site_code=args.site)
+    if args.json:
+        _json_out(rows)
+        return 0
+    if not rows:
+        _out("no check-ins")
+    for r in rows:
+        _out(f"{r['checked_in_at']}  {r['site_code']}  {r['ticket_no']}  {r['kind']}  "
+             f"{r['appointment_id'] or r['category'] or '-'}")
+    return 0
+
+
 # --- parser -------------------------------------------------------------------------------------
 
 
@@ -362,6 +474,42 @@ def build_parser() -> argparse.ArgumentParser:
     dev_list.add_argument("--json", action="store_true")
     revoke = add(devices, "revoke", cmd_devices_revoke, "revoke a device")
     revoke.add_argument("device_id")
+
+    appointments = commands.add_parser("appointments", help="appointment tokens").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    appt = add(appointments, "create", cmd_appointments_create, "issue an appointment token (QR)")
+    appt.add_argument("--service", required=True, metavar="ID", help="service id from the catalog")
+    appt.add_argument("--slot", required=True, metavar="ISO8601",
+                      help="appointment time, e.g. 2025-03-14T09:30 (hall time) or with an offset")
+    appt.add_argument("--name", default=None, help="the citizen's name (only a masked form goes in the token)")
+    appt.add_argument("--hall", default=None, metavar="SITE",
+                      help="site code of the hall (default: the only site with enrolled devices)")
+    appt.add_argument("--valid-minutes", type=int, default=30,
+                      help="how long after the slot the token is accepted (default 30)")
+    appt.add_argument("--png", default=None, metavar="FILE", help="also write the QR code as a PNG image")
+    appt.add_argument("--json", action="store_true")
+
+    ratings = commands.add_parser("ratings", help="satisfaction ratings").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    summary = add(ratings, "summary", cmd_ratings_summary, "counts per level, per service, low-rating reasons")
+    summary.add_argument("--site", default=None, help="only this hall")
+    summary.add_argument("--json", action="store_true")
+
+    audit = commands.add_parser("audit", help="terminals' audit logs").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    verify = add(audit, "verify", cmd_audit_verify, "verify each terminal's audit hash chain")
+    verify.add_argument("--device", default=None, help="only this device id")
+    verify.add_argument("--json", action="store_true")
+
+    checkins = commands.add_parser("checkins", help="check-ins and tickets").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    checkin_list = add(checkins, "list", cmd_checkins_list, "list check-ins and tickets")
+    checkin_list.add_argument("--site", default=None, help="only this hall")
+    checkin_list.add_argument("--json", action="store_true")
     return parser
 
 

@@ -122,6 +122,7 @@ def enrol_device(
         site_code=device.site_code,
         sealing_public_key=b64encode(keys.sealing_public),
         catalog_signing_public_key=b64encode(keys.signing_public),
+        appointment_signing_public_key=b64encode(keys.appointment_public),
     )
 
 

@@ -187,7 +187,7 @@ class Ingest:
             self._checkers[key] = checker
         return checker
 
-    def _open(self, item: SubmissionItem) -> dict[str, Any]:
+    def _open(self, item: SubmissionItem) -> tuple[dict[str, Any], str | None]:
         try:
             sealed = b64decode(item.sealed_payload)
             plaintext = open_sealed(
@@ -209,7 +209,18 @@ class Ingest:
             raise ItemRejected(
                 RejectReason.PAYLOAD_INVALID, 'sealed payload is not {"answers": {...}}'
             )
-        return payload["answers"]
+        meta = payload.get("meta") or {}
+        agent_id = meta.get("agent_id") if isinstance(meta, dict) else None
+        if agent_id is not None and not isinstance(agent_id, str):
+            raise ItemRejected(RejectReason.PAYLOAD_INVALID, "sealed meta.agent_id is not text")
+        # The sealed meta is the authority (the citizen's data and the agent are sealed
+        # together); the clear wire field must agree with it, never replace it.
+        if (item.agent_id or None) != (agent_id or None):
+            raise ItemRejected(
+                RejectReason.PAYLOAD_INVALID,
+                "agent_id on the item differs from the one sealed in the payload",
+            )
+        return payload["answers"], agent_id
 
     def _validate(self, checker: FormChecker, item: SubmissionItem, answers: dict[str, Any]) -> None:
         errors = [] if checker.accepts(answers) else _schema_errors(checker.validator, answers)
@@ -251,7 +262,7 @@ class Ingest:
         self, device: Device, item: SubmissionItem, now: datetime
     ) -> NewSubmission:
         checker = self._checker(item.service_id, item.form_version)
-        answers = self._open(item)
+        answers, agent_id = self._open(item)
         self._validate(checker, item, answers)
         attachments = self._check_attachments(item, answers)
         return NewSubmission(
@@ -266,6 +277,7 @@ class Ingest:
             is_test=item.is_test,
             answers=answers,
             attachments=tuple(attachments),
+            agent_id=agent_id,
         )
 
     def ingest(self, device: Device, raw_items: list[Any]) -> list[ItemResult]:

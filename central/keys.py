@@ -3,6 +3,9 @@
 * ``keys/sealing.key``: the X25519 private key terminals seal personal data to
   (see :mod:`sync.sealing`); its public half is handed out at enrolment.
 * ``keys/catalog-signing.key``: the Ed25519 private key that signs catalog bundles.
+* ``keys/appointment-signing.key``: the Ed25519 private key that signs appointment tokens
+  (a key of its own: a leaked catalog key cannot mint appointments, nor the reverse);
+  its public half is handed out at enrolment so kiosks verify tokens offline.
 
 Both are raw 32-byte files with 0600 permissions in a 0700 folder. Losing the sealing key
 makes every queued submission unreadable; back the folder up (see docs/security.md).
@@ -27,6 +30,7 @@ log = logging.getLogger(__name__)
 KEYS_DIR = "keys"
 SEALING_KEY_FILE = "sealing.key"
 SIGNING_KEY_FILE = "catalog-signing.key"
+APPOINTMENT_KEY_FILE = "appointment-signing.key"
 _KEY_LEN = 32
 
 
@@ -42,10 +46,16 @@ class PlatformKeys:
     sealing_public: bytes
     signing_private: bytes
     signing_public: bytes
+    appointment_private: bytes
+    appointment_public: bytes
 
     def sign(self, data: bytes) -> bytes:
         """Ed25519 signature of ``data`` with the catalog signing key."""
         return Ed25519PrivateKey.from_private_bytes(self.signing_private).sign(data)
+
+    def sign_appointment(self, data: bytes) -> bytes:
+        """Ed25519 signature of ``data`` with the appointment signing key."""
+        return Ed25519PrivateKey.from_private_bytes(self.appointment_private).sign(data)
 
 
 def _write_new_key(path: Path, raw: bytes) -> None:
@@ -102,16 +112,22 @@ def load_or_create_keys(data_dir: Path) -> PlatformKeys:
             keys_dir / SEALING_KEY_FILE, lambda: generate_keypair()[0]
         )
         signing_private = _load_or_create(keys_dir / SIGNING_KEY_FILE, _new_signing_private)
+        appointment_private = _load_or_create(keys_dir / APPOINTMENT_KEY_FILE, _new_signing_private)
     except OSError as exc:
         raise KeyFileError(f"cannot read or create keys in {keys_dir}: {exc.strerror}") from exc
-    signing_public = (
-        Ed25519PrivateKey.from_private_bytes(signing_private)
-        .public_key()
-        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    )
     return PlatformKeys(
         sealing_private=sealing_private,
         sealing_public=public_key_of(sealing_private),
         signing_private=signing_private,
-        signing_public=signing_public,
+        signing_public=_ed25519_public(signing_private),
+        appointment_private=appointment_private,
+        appointment_public=_ed25519_public(appointment_private),
+    )
+
+
+def _ed25519_public(private: bytes) -> bytes:
+    return (
+        Ed25519PrivateKey.from_private_bytes(private)
+        .public_key()
+        .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     )

@@ -14,7 +14,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,73 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX status_changes_by_submission ON status_changes(submission_id, cursor);
     """,
+    # 2: the hall: appointments, check-ins, ratings, audit events, help requests; the agent
+    # who submitted on a citizen's behalf
+    """
+    ALTER TABLE submissions ADD COLUMN agent_id TEXT;
+    CREATE TABLE appointments (
+        appointment_id TEXT PRIMARY KEY,
+        service_id TEXT NOT NULL,
+        slot TEXT NOT NULL,
+        masked_name TEXT NOT NULL,
+        hall TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        used_at TEXT,
+        used_by_checkin TEXT,
+        used_cursor INTEGER UNIQUE
+    );
+    CREATE INDEX appointments_by_hall_cursor ON appointments(hall, used_cursor);
+    CREATE TABLE checkins (
+        checkin_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL REFERENCES devices(device_id),
+        site_code TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        appointment_id TEXT,
+        service_id TEXT,
+        category TEXT,
+        ticket_no TEXT NOT NULL,
+        checked_in_at TEXT NOT NULL,
+        received_at TEXT NOT NULL
+    );
+    CREATE TABLE ratings (
+        device_id TEXT NOT NULL REFERENCES devices(device_id),
+        rating_id INTEGER NOT NULL,
+        site_code TEXT NOT NULL,
+        service_id TEXT NOT NULL,
+        receipt_no TEXT,
+        score INTEGER NOT NULL,
+        tags TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (device_id, rating_id)
+    );
+    CREATE TABLE audit_events (
+        device_id TEXT NOT NULL REFERENCES devices(device_id),
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        submission_id TEXT,
+        detail TEXT,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        chain_ok INTEGER NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (device_id, seq)
+    );
+    CREATE TABLE help_requests (
+        request_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL REFERENCES devices(device_id),
+        site_code TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        raised_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        acknowledged_at TEXT,
+        acknowledged_by TEXT
+    );
+    CREATE INDEX help_requests_open ON help_requests(site_code, acknowledged_at);
+    """,
 )
 
 
@@ -177,6 +244,14 @@ class SQLiteStore:
             conn = self._connect()
             self._local.conn = conn
         return conn
+
+    def reading(self) -> AbstractContextManager[sqlite3.Connection]:
+        """This thread's connection for reads (for the platform's companion stores)."""
+        return self._read()
+
+    def writing(self) -> AbstractContextManager[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` write transaction (for the platform's companion stores)."""
+        return self._write()
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
@@ -407,7 +482,8 @@ class SQLiteStore:
     # --- submissions and case status ------------------------------------------------------
     _SUBMISSION_COLUMNS = (
         "seq, submission_id, case_no, service_id, form_version, receipt_no, device_id,"
-        " site_code, created_at, received_at, is_test, status, status_note, status_changed_at"
+        " site_code, created_at, received_at, is_test, status, status_note, status_changed_at,"
+        " agent_id"
     )
 
     @staticmethod
@@ -430,6 +506,7 @@ class SQLiteStore:
             status_changed_at=_dt_req(row["status_changed_at"]),
             answers=answers or {},
             attachments=attachments,
+            agent_id=row["agent_id"],
         )
 
     def _full_submission(self, conn: sqlite3.Connection, where: str, value: str) -> SubmissionRecord | None:
@@ -503,8 +580,8 @@ class SQLiteStore:
         cursor = conn.execute(
             "INSERT INTO submissions (submission_id, service_id, form_version,"
             " receipt_no, device_id, site_code, created_at, received_at, is_test,"
-            " answers, status, status_changed_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " answers, status, status_changed_at, agent_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new.submission_id,
                 new.service_id,
@@ -518,6 +595,7 @@ class SQLiteStore:
                 json.dumps(new.answers, ensure_ascii=False),
                 CaseStatus.RECEIVED,
                 received,
+                new.agent_id,
             ),
         )
         seq = cursor.lastrowid
@@ -549,6 +627,7 @@ class SQLiteStore:
             status_changed_at=new.received_at,
             answers=new.answers,
             attachments=tuple(sorted(set(new.attachments))),
+            agent_id=new.agent_id,
         )
         return InsertOutcome(record, created=True)
 

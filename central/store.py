@@ -106,6 +106,7 @@ class NewSubmission:
     is_test: bool
     answers: dict[str, Any]
     attachments: tuple[str, ...] = ()
+    agent_id: str | None = None  # staff account that submitted on the citizen's behalf
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class SubmissionRecord:
     status_changed_at: datetime
     answers: dict[str, Any] = field(default_factory=dict, repr=False)
     attachments: tuple[str, ...] = ()
+    agent_id: str | None = None
 
 
 @dataclass(frozen=True)

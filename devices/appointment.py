@@ -52,6 +52,10 @@ class AppointmentTokenError(ValueError):
     """An appointment token that is malformed, forged, or for another platform."""
 
 
+class AppointmentForged(AppointmentTokenError):
+    """A well-formed appointment token whose signature does not verify (forged or altered)."""
+
+
 class AppointmentExpired(AppointmentTokenError):
     """A genuine appointment token whose expiry time has passed."""
 
@@ -116,6 +120,7 @@ def verify_appointment_token(
 
     Raises:
         AppointmentExpired: the token is genuine but its ``exp`` has passed.
+        AppointmentForged: the signature does not verify with ``public_key``.
         AppointmentTokenError: anything else: wrong shape, bad base64, bad JSON, missing or
             extra claims, or a signature that does not verify with ``public_key``.
     """
@@ -134,7 +139,7 @@ def verify_appointment_token(
     try:
         _public_key(public_key).verify(signature, (PREFIX + claims_b64).encode("ascii"))
     except InvalidSignature as exc:
-        raise AppointmentTokenError(
+        raise AppointmentForged(
             "the appointment token's signature does not verify: it was not issued by this platform"
         ) from exc
     appointment = _claims(_b64url_decode(claims_b64, "claims"))

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 # Modules under kiosk.commands that add sub-commands, in the order `--help` lists them.
 COMMAND_MODULES = (
     "catalog", "forms", "enroll", "submit", "queue", "sync", "receipt", "printers", "scan", "run",
+    "hall", "staff", "audit", "report",
 )
 
 

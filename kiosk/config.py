@@ -231,6 +231,9 @@ KEYS: tuple[Key, ...] = (
     Key("hall", "name_zh", str, "市民服务中心", "Name of the service hall in Chinese."),
     Key("hall", "name_en", str, "Citizen Service Centre", "Name of the service hall in English."),
     Key("hall", "site_code", str, "", "The site code from enrolment."),
+    Key("hall", "checkin_early_minutes", int, 60,
+        "How many minutes before an appointment's slot its QR code is accepted for check-in "
+        "(after the slot, the token's own expiry applies).", Range(0, 720)),
     # [central]
     Key("central", "url", str, "http://127.0.0.1:8700",
         "Address of the central platform.", HttpUrl()),
@@ -262,6 +265,12 @@ KEYS: tuple[Key, ...] = (
         "(e.g. `network:192.168.1.50:9100`).", EscposConnectionText()),
     Key("printing", "timeout_seconds", float, 10.0,
         "How long to wait for a printer to take a job or answer a status query.", Range(1, 120)),
+    # [staff]
+    Key("staff", "max_failed_signins", int, 5,
+        "Failed staff sign-ins in a row after which the account is locked out.", Range(1, 20)),
+    Key("staff", "lockout_minutes", int, 15,
+        "How long a locked-out staff account is refused (a supervisor can reset its PIN sooner).",
+        Range(1, 1440)),
     # [logging]
     Key("logging", "level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO",
         "Least severe message written to the log file."),
@@ -298,6 +307,7 @@ class Config:
     central: Any
     catalog: Any
     printing: Any
+    staff: Any
     logging: Any
     config_version: int
     source: Path | None = None  # the file read, or None when all defaults

@@ -281,6 +281,64 @@ class CentralClient:
         path = f"{protocol.API_PREFIX}/receipts/{path_segment(receipt_no)}"
         return parse_answer(self.get(path), protocol.ReceiptLookup)
 
+    # --- the hall ------------------------------------------------------------------------
+
+    def _push_records(self, path: str, body: BaseModel, ids: list[str]) -> protocol.RecordBatchResponse:
+        answer = self.post_json(f"{protocol.API_PREFIX}/{path}", body.model_dump(mode="json"))
+        result = parse_answer(answer, protocol.RecordBatchResponse)
+        if [r.id for r in result.results] != ids:
+            raise RetryableError(
+                f"the {path} answer does not match the batch ({len(result.results)} results for "
+                f"{len(ids)} items)",
+                status=answer.status,
+            )
+        return result
+
+    def push_checkins(self, items: list[protocol.CheckinItem]) -> protocol.RecordBatchResponse:
+        """``POST /v1/checkins/batch``; one result per item, in order."""
+        return self._push_records(
+            "checkins/batch", protocol.CheckinBatch(items=items), [i.checkin_id for i in items]
+        )
+
+    def push_ratings(self, items: list[protocol.RatingItem]) -> protocol.RecordBatchResponse:
+        """``POST /v1/ratings/batch``; one result per item, in order."""
+        return self._push_records(
+            "ratings/batch", protocol.RatingBatch(items=items), [str(i.rating_id) for i in items]
+        )
+
+    def push_audit(self, items: list[protocol.AuditItem]) -> protocol.RecordBatchResponse:
+        """``POST /v1/audit/batch``; one result per item, in order."""
+        return self._push_records(
+            "audit/batch", protocol.AuditBatch(items=items), [str(i.seq) for i in items]
+        )
+
+    def used_appointments(self, since: int, limit: int = 500) -> protocol.UsedAppointmentsPage:
+        """``GET /v1/appointments/used?since=&limit=``: the hall's used appointments."""
+        answer = self.get(
+            f"{protocol.API_PREFIX}/appointments/used", params={"since": since, "limit": limit}
+        )
+        return parse_answer(answer, protocol.UsedAppointmentsPage)
+
+    def raise_help_request(self, request: protocol.HelpRequestCreate) -> protocol.HelpRequest:
+        """``POST /v1/help-requests`` (idempotent by ``request_id``)."""
+        answer = self.post_json(
+            f"{protocol.API_PREFIX}/help-requests", request.model_dump(mode="json")
+        )
+        return parse_answer(answer, protocol.HelpRequest)
+
+    def open_help_requests(self) -> list[protocol.HelpRequest]:
+        """``GET /v1/help-requests``: the hall's open requests, oldest first."""
+        answer = self.get(f"{protocol.API_PREFIX}/help-requests")
+        return parse_answer(answer, protocol.HelpRequestList).requests
+
+    def acknowledge_help_request(self, request_id: str, staff: str) -> protocol.HelpRequest:
+        """``POST /v1/help-requests/{id}/ack``: a staff member takes the request."""
+        answer = self.post_json(
+            f"{protocol.API_PREFIX}/help-requests/{path_segment(request_id)}/ack",
+            protocol.HelpAcknowledge(staff=staff).model_dump(mode="json"),
+        )
+        return parse_answer(answer, protocol.HelpRequest)
+
     # --- requests ---------------------------------------------------------------------
 
     def get(

@@ -48,6 +48,7 @@ from sync.client import (
     parse_answer,
 )
 from sync.enrolment import Enrolment
+from sync.hall_sync import sync_hall
 from sync.lock import SyncBusy
 from sync.outbox import OutboxItem, UnknownSubmission
 from sync.store import CaseStatus, Store
@@ -82,6 +83,7 @@ class SyncReport:
         pending: items still to send (pending or sending) after the cycle.
         attachments_uploaded: attachments sent (or found already complete) this cycle.
         status_changes: case status changes pulled into the status cache.
+        hall_records: check-ins, ratings and audit entries the platform acknowledged.
         catalog: "unchanged", "updated", "rejected", "failed", "skipped" or "not-checked".
         catalog_version: the version of the catalog in use after the cycle, if any.
         busy: another sync worker held the lock, so this cycle did nothing.
@@ -98,6 +100,7 @@ class SyncReport:
     pending: int = 0
     attachments_uploaded: int = 0
     status_changes: int = 0
+    hall_records: int = 0
     catalog: str = "not-checked"
     catalog_version: str | None = None
     busy: bool = False
@@ -127,6 +130,8 @@ class SyncOptions:
             the catalog pull.
         validate_catalog: loads a written catalog folder, raising if it is unusable.
         pull_status: whether to pull case status changes.
+        sync_hall: whether to push check-ins, ratings and audit entries and pull used
+            appointments (:mod:`sync.hall_sync`).
         ignore_backoff: send pending items even if their retry time has not come (a
             technician's "send now" after fixing the network).
     """
@@ -136,6 +141,7 @@ class SyncOptions:
     catalog_root: Path | None = None
     validate_catalog: Validator | None = None
     pull_status: bool = True
+    sync_hall: bool = True
     ignore_backoff: bool = False
 
     def __post_init__(self) -> None:
@@ -240,6 +246,10 @@ class _Cycle:
             # Items claimed in this cycle but not settled (the cycle stopped part-way, or
             # failed unexpectedly) go back to pending at once; nothing stays "sending".
             self.store.release_claims(self.clock())
+        if self.options.sync_hall:
+            hall = sync_hall(self.store, self.client, now=self.clock())
+            self.report.hall_records = hall.checkins + hall.ratings + hall.audit_entries
+            self.report.errors.extend(hall.errors)
         if self.options.pull_status:
             self.pull_status()
         if self.options.catalog_root is not None:
@@ -537,6 +547,7 @@ def _wire_item(item: OutboxItem) -> protocol.SubmissionItem:
         is_test=item.is_test,
         sealed_payload=protocol.b64encode(item.sealed_payload),
         attachments=list(item.attachment_sha256s),
+        agent_id=item.agent_id,
     )
 
 

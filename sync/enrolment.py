@@ -44,7 +44,10 @@ class Enrolment:
     ``site_code`` (2-8 characters) and ``device_code`` (3 characters), both 0-9/A-Z, start
     every receipt number this terminal makes; ``sealing_public_key`` is the platform's
     raw 32-byte X25519 key that submissions are sealed to; ``catalog_signing_key`` is the
-    raw 32-byte Ed25519 key that signed catalogs must verify against.
+    raw 32-byte Ed25519 key that signed catalogs must verify against;
+    ``appointment_signing_key`` is the raw 32-byte Ed25519 key appointment tokens are
+    verified with (``None`` for an enrolment made before the platform had one: such a
+    terminal refuses appointment check-ins until it is enrolled again).
     """
 
     device_id: str
@@ -55,6 +58,7 @@ class Enrolment:
     catalog_signing_key: bytes
     central_url: str
     enrolled_at: datetime
+    appointment_signing_key: bytes | None = None
 
     def __post_init__(self) -> None:
         if not is_site_code(self.site_code):
@@ -67,13 +71,19 @@ class Enrolment:
             raise ValueError("sealing public key must be 32 raw bytes (X25519)")
         if len(self.catalog_signing_key) != 32:
             raise ValueError("catalog signing key must be 32 raw bytes (Ed25519)")
+        if self.appointment_signing_key is not None and len(self.appointment_signing_key) != 32:
+            raise ValueError("appointment signing key must be 32 raw bytes (Ed25519)")
         if not self.token:
             raise ValueError("device token must not be empty")
 
 
 def _encode(enrolment: Enrolment) -> str:
+    appointment_key = enrolment.appointment_signing_key
     return json.dumps(
         {
+            "appointment_signing_key": (
+                base64.b64encode(appointment_key).decode() if appointment_key else None
+            ),
             "device_id": enrolment.device_id,
             "device_code": enrolment.device_code,
             "site_code": enrolment.site_code,
@@ -98,6 +108,11 @@ def _decode(text: str) -> Enrolment:
         catalog_signing_key=base64.b64decode(data["catalog_signing_key"]),
         central_url=data["central_url"],
         enrolled_at=from_db_time(data["enrolled_at"]),
+        # Absent in enrolments stored before the hall features: still a valid enrolment.
+        appointment_signing_key=(
+            base64.b64decode(data["appointment_signing_key"])
+            if data.get("appointment_signing_key") else None
+        ),
     )
 
 

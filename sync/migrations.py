@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from sync.protocol import GENESIS_HASH, audit_entry_hash
 from sync.store_common import StoreError, to_db_time, utc_now
 
 log = logging.getLogger(__name__)
@@ -185,9 +186,90 @@ def _v2_print_jobs(db: Database) -> None:
     db["print_jobs"].create_index(["ref"])
 
 
+def _v3_hall(db: Database) -> None:
+    # The audit log becomes a hash chain: each entry's hash covers the previous hash and
+    # its own fields. Entries written before this version are chained now, in id order.
+    db.execute("ALTER TABLE audit_log ADD COLUMN prev_hash TEXT")
+    db.execute("ALTER TABLE audit_log ADD COLUMN hash TEXT")
+    prev = GENESIS_HASH
+    rows = db.execute(
+        "SELECT id, at, actor, action, submission_id, detail FROM audit_log ORDER BY id"
+    ).fetchall()
+    for seq, at, actor, action, submission_id, detail in rows:
+        digest = audit_entry_hash(prev, seq, at, actor, action, submission_id, detail)
+        db.execute("UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?", (prev, digest, seq))
+        prev = digest
+    db["audit_log"].create_index(["synced_at"])
+    # The staff account that submitted on a citizen's behalf (代办); NULL at a kiosk.
+    db.execute("ALTER TABLE submissions ADD COLUMN agent_id TEXT")
+    db["ratings"].create_index(["synced_at"])
+    # Staff accounts of an agent station; PINs only as argon2id hashes.
+    db["staff"].create(
+        {
+            "username": str,
+            "display_name": str,
+            "role": str,  # agent | supervisor | technician
+            "pin_hash": str,  # argon2id, PHC string
+            "failed_attempts": int,  # consecutive failures since the last success
+            "locked_until": str,
+            "created_at": str,
+            "updated_at": str,
+            "last_sign_in_at": str,
+        },
+        pk="username",
+        not_null={"display_name", "role", "pin_hash", "failed_attempts", "created_at", "updated_at"},
+        strict=True,
+    )
+    # Check-ins with an appointment and walk-in tickets; synced like the outbox (by id).
+    db["checkins"].create(
+        {
+            "id": str,  # UUIDv7, the idempotency key on the wire
+            "kind": str,  # appointment | walk_in
+            "appointment_id": str,
+            "service_id": str,
+            "category": str,
+            "slot": str,
+            "masked_name": str,
+            "ticket_no": str,
+            "day": str,  # the hall's local date of the ticket
+            "state": str,  # waiting | served
+            "created_at": str,
+            "synced_at": str,
+            "sync_error": str,  # central refused it (e.g. the appointment was used elsewhere)
+        },
+        pk="id",
+        not_null={"kind", "ticket_no", "day", "state", "created_at"},
+        strict=True,
+    )
+    db["checkins"].create_index(["appointment_id"], unique=True)
+    db["checkins"].create_index(["day", "ticket_no"], unique=True)
+    db["checkins"].create_index(["synced_at"])
+    db["ticket_counters"].create(
+        {"day": str, "prefix": str, "last_number": int},
+        pk=("day", "prefix"),
+        not_null={"last_number"},
+        strict=True,
+    )
+    # Appointments the central platform says were already checked in (at any terminal).
+    db["used_appointments"].create(
+        {"appointment_id": str, "used_at": str},
+        pk="appointment_id",
+        not_null={"used_at"},
+        strict=True,
+    )
+    # Help requests raised here ("call staff"), and whether central got them.
+    db["help_requests"].create(
+        {"id": str, "reason": str, "raised_at": str, "delivered_at": str},
+        pk="id",
+        not_null={"reason", "raised_at"},
+        strict=True,
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", _v1_initial),
     Migration(2, "print queue", _v2_print_jobs),
+    Migration(3, "hall: audit chain, staff, check-ins and tickets, help requests", _v3_hall),
 )
 LATEST_VERSION = MIGRATIONS[-1].version
 

@@ -8,6 +8,8 @@ Life of an item::
                   `------------------------'                    |
                   ^   lease expired (crashed worker)            |
                   `----------------------------- retry_dead ----'
+                                                                 |
+                                              cancel_dead --> cancelled (never sent)
 
 * ``enqueue`` writes the submission (sealed payload + masked summary), its sealed
   attachments, its outbox row and its receipt number in ONE transaction: a submission
@@ -53,7 +55,8 @@ PENDING = "pending"
 SENDING = "sending"
 ACCEPTED = "accepted"
 DEAD = "dead"
-STATES = (PENDING, SENDING, ACCEPTED, DEAD)
+CANCELLED = "cancelled"  # a dead letter a supervisor gave up on, with a recorded reason
+STATES = (PENDING, SENDING, ACCEPTED, DEAD, CANCELLED)
 
 AttachmentInput = Attachment | tuple[bytes, str, str]
 
@@ -104,6 +107,7 @@ class OutboxItem:
     sealed_payload: bytes = field(repr=False)
     attachments: tuple[OutboxAttachment, ...]
     attempts: int
+    agent_id: str | None = None  # staff account that submitted on the citizen's behalf
 
     @property
     def attachment_sha256s(self) -> tuple[str, ...]:
@@ -171,6 +175,8 @@ def enqueue(
     now: datetime,
     service_name: Mapping[str, str] | str | None,
     actor: str,
+    agent_id: str | None = None,
+    session_seconds: float | None = None,
 ) -> EnqueuedSubmission:
     """Write one submission, its attachments, outbox row and receipt number.
 
@@ -181,16 +187,18 @@ def enqueue(
     enrolment = require_enrolment(db)
     key = enrolment.sealing_public_key
     submission_id = str(uuid_utils.uuid7())
-    sealed_payload = seal_payload(key, submission_id, answers)
+    meta = {"agent_id": agent_id} if agent_id else None
+    sealed_payload = seal_payload(key, submission_id, answers, meta=meta)
     receipt = _allocate_receipt(db, enrolment.site_code, enrolment.device_code, now)
     receipt_no = str(receipt)
-    summary = summarise(service_id, service_name, answers, now, is_test)
+    summary = summarise(service_id, service_name, answers, now, is_test, agent_id=agent_id,
+                        session_seconds=session_seconds)
     at = to_db_time(now)
     db.execute(
         "INSERT INTO submissions (id, service_id, form_version, receipt_no, created_at, "
-        "is_test, sealed_payload, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "is_test, sealed_payload, summary, agent_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (submission_id, service_id, form_version, receipt_no, at, int(is_test),
-         sealed_payload, summary.to_json()),
+         sealed_payload, summary.to_json(), agent_id),
     )
     for sha256, file in files.items():
         db.execute(
@@ -203,7 +211,11 @@ def enqueue(
         "VALUES (?, ?, 0, ?, ?)",
         (submission_id, PENDING, at, at),
     )
-    write_audit(db, now, "enqueued", actor=actor, submission_id=submission_id, detail=receipt_no)
+    if agent_id:
+        write_audit(db, now, "submit-on-behalf", actor=agent_id, submission_id=submission_id,
+                    detail=receipt_no)
+    else:
+        write_audit(db, now, "enqueued", actor=actor, submission_id=submission_id, detail=receipt_no)
     return EnqueuedSubmission(
         submission_id=submission_id,
         receipt_no=receipt_no,
@@ -297,7 +309,8 @@ def claim_batch(db: Database, limit: int, now: datetime, lease: timedelta) -> li
     attachments = _attachments_of(db, ids)
     rows = db.execute(
         "SELECT s.id, s.service_id, s.form_version, s.receipt_no, s.created_at, s.is_test, "
-        "s.sealed_payload, o.attempts FROM submissions s JOIN outbox o ON o.submission_id = s.id "
+        "s.sealed_payload, o.attempts, s.agent_id FROM submissions s "
+        "JOIN outbox o ON o.submission_id = s.id "
         f"WHERE s.id IN ({marks})",
         ids,
     ).fetchall()
@@ -312,6 +325,7 @@ def claim_batch(db: Database, limit: int, now: datetime, lease: timedelta) -> li
             sealed_payload=row[6],
             attachments=attachments.get(row[0], ()),
             attempts=row[7],
+            agent_id=row[8],
         )
         for row in rows
     }
@@ -365,7 +379,7 @@ def mark_retry(
 def mark_dead(db: Database, submission_id: str, reason: str, now: datetime) -> bool:
     """Move an item to the dead letters with ``reason``; never an accepted one."""
     state, _ = _state_and_case(db, submission_id)
-    if state in (ACCEPTED, DEAD):
+    if state in (ACCEPTED, DEAD, CANCELLED):
         log.info("Dead mark of submission %s ignored: it is %s", submission_id, state)
         return False
     db.execute(
@@ -393,8 +407,25 @@ def retry_dead(db: Database, submission_id: str, reason: str, now: datetime, act
     log.info("Dead letter %s queued again by %s", submission_id, actor)
 
 
+def cancel_dead(db: Database, submission_id: str, reason: str, now: datetime, actor: str) -> None:
+    """Give up on a dead letter for good (it is never sent); audited with ``reason``.
+
+    The submission and its receipt stay on the terminal, so staff can still show what was
+    cancelled and why.
+    """
+    state, _ = _state_and_case(db, submission_id)
+    if state != DEAD:
+        raise OutboxError(f"submission {submission_id} is {state}, not a dead letter")
+    db.execute(
+        "UPDATE outbox SET state = ?, lease_until = NULL, updated_at = ? WHERE submission_id = ?",
+        (CANCELLED, to_db_time(now), submission_id),
+    )
+    write_audit(db, now, "dead-cancel", actor=actor, submission_id=submission_id, detail=reason)
+    log.info("Dead letter %s cancelled by %s", submission_id, actor)
+
+
 def counts(db: Database) -> dict[str, int]:
-    """How many items are in each state: ``{pending, sending, accepted, dead}``."""
+    """How many items are in each state: ``{pending, sending, accepted, dead, cancelled}``."""
     result = dict.fromkeys(STATES, 0)
     for state, count in db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
         result[state] = count

@@ -229,6 +229,11 @@ class EnrolResponse(_Model):
     catalog_signing_public_key: str = Field(
         description="Ed25519 public key, raw 32 bytes, base64."
     )
+    appointment_signing_public_key: str | None = Field(
+        None,
+        description="Ed25519 public key that signs appointment tokens, raw 32 bytes, base64. "
+        "Absent from platforms older than the hall features.",
+    )
     protocol_version: int = PROTOCOL_VERSION
 
 
@@ -304,6 +309,12 @@ class SubmissionItem(_Model):
     attachments: list[str] = Field(
         default_factory=list,
         description="sha256 (plaintext) of each attachment uploaded for this submission.",
+    )
+    agent_id: str | None = Field(
+        None,
+        max_length=64,
+        description="Staff account that submitted on the citizen's behalf (代办); must equal "
+        "meta.agent_id inside the sealed payload.",
     )
 
 
@@ -396,3 +407,167 @@ class Health(_Model):
     status: Literal["ok"] = "ok"
     protocol_version: int = PROTOCOL_VERSION
     catalog_version: str | None = None
+
+
+# --- the hall: check-ins, ratings, audit events, help requests ------------------------------
+
+MAX_RECORD_BATCH = 500
+GENESIS_HASH = "0" * 64
+
+
+class RecordStatus:
+    """The outcome of one hall record in a batch (:attr:`RecordResult.status`)."""
+
+    ACCEPTED = "accepted"  # stored now
+    DUPLICATE = "duplicate"  # stored before under this id. Success.
+    REJECTED = "rejected"  # not stored; see reason
+
+
+class RecordRejectReason:
+    """Known values of :attr:`RecordResult.reason`."""
+
+    ITEM_INVALID = "item_invalid"  # does not match the model
+    APPOINTMENT_UNKNOWN = "appointment_unknown"  # no appointment has this id
+    APPOINTMENT_USED = "appointment_used"  # another check-in used the appointment first
+    CHAIN_BROKEN = "chain_broken"  # audit entry's hash or link does not verify (still stored)
+
+
+class RecordResult(_Model):
+    """The answer for one hall record, in the same order as the request's items."""
+
+    id: str = Field(description="The record's idempotency key as sent.")
+    status: Literal["accepted", "duplicate", "rejected"]
+    reason: str | None = None
+    detail: str | None = None
+
+
+class RecordBatchResponse(_Model):
+    """Per-record results of a hall batch."""
+
+    results: list[RecordResult]
+
+
+class CheckinItem(_Model):
+    """One check-in (with an appointment) or walk-in ticket. ``checkin_id`` is the key."""
+
+    checkin_id: str = Field(pattern=_UUID_PATTERN)
+    kind: Literal["appointment", "walk_in"]
+    appointment_id: str | None = Field(None, max_length=64)
+    service_id: str | None = Field(None, max_length=100)
+    category: str | None = Field(None, max_length=100)
+    ticket_no: str = Field(min_length=1, max_length=16)
+    checked_in_at: AwareDatetime
+
+
+class CheckinBatch(_Model):
+    """``POST /v1/checkins/batch``."""
+
+    items: list[CheckinItem] = Field(max_length=MAX_RECORD_BATCH)
+
+
+class RatingItem(_Model):
+    """One satisfaction rating (好差评); ``rating_id`` is the terminal's local number."""
+
+    rating_id: int = Field(ge=1)
+    service_id: str = Field(min_length=1, max_length=100)
+    receipt_no: str | None = Field(None, max_length=64)
+    score: int = Field(ge=1, le=5)
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    created_at: AwareDatetime
+
+
+class RatingBatch(_Model):
+    """``POST /v1/ratings/batch``: idempotent per (device, rating_id)."""
+
+    items: list[RatingItem] = Field(max_length=MAX_RECORD_BATCH)
+
+
+class AuditItem(_Model):
+    """One entry of a terminal's hash-chained audit log, exactly as stored there.
+
+    ``hash`` is :func:`audit_entry_hash` of the other fields; ``prev_hash`` is the hash of
+    entry ``seq - 1`` (:data:`GENESIS_HASH` for the first one).
+    """
+
+    seq: int = Field(ge=1)
+    at: str = Field(max_length=40, description="The terminal's stored UTC text of the time.")
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=64)
+    submission_id: str | None = Field(None, max_length=64)
+    detail: str | None = Field(None, max_length=2000)
+    prev_hash: str = Field(pattern=SHA256_PATTERN)
+    hash: str = Field(pattern=SHA256_PATTERN)
+
+
+class AuditBatch(_Model):
+    """``POST /v1/audit/batch``: idempotent per (device, seq)."""
+
+    items: list[AuditItem] = Field(max_length=MAX_RECORD_BATCH)
+
+
+def audit_entry_hash(
+    prev_hash: str,
+    seq: int,
+    at: str,
+    actor: str,
+    action: str,
+    submission_id: str | None,
+    detail: str | None,
+) -> str:
+    """SHA-256 hex of an audit entry's canonical encoding, chained to ``prev_hash``.
+
+    The encoding is :func:`canonical_json` of the list ``[prev_hash, seq, at, actor, action,
+    submission_id, detail]``: editing a field changes this entry's hash, deleting or moving
+    an entry breaks the next entry's link (its ``prev_hash`` and ``seq``).
+    """
+    return sha256_hex(canonical_json([prev_hash, seq, at, actor, action, submission_id, detail]))
+
+
+class UsedAppointment(_Model):
+    """An appointment of the device's hall that has been checked in."""
+
+    cursor: int
+    appointment_id: str
+    used_at: datetime
+
+
+class UsedAppointmentsPage(_Model):
+    """``GET /v1/appointments/used?since=CURSOR``: used appointments after ``since``."""
+
+    items: list[UsedAppointment]
+    next_cursor: int
+    has_more: bool
+
+
+class HelpRequestCreate(_Model):
+    """``POST /v1/help-requests``: a kiosk's "call staff"; ``request_id`` is the key."""
+
+    request_id: str = Field(pattern=_UUID_PATTERN)
+    raised_at: AwareDatetime
+    reason: str = Field("assistance", max_length=64, description="A predefined reason code.")
+
+
+class HelpRequest(_Model):
+    """A help request as agent stations of the hall see it."""
+
+    request_id: str
+    site_code: str
+    device_id: str
+    device_code: str
+    reason: str
+    raised_at: datetime
+    state: Literal["open", "acknowledged"]
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
+class HelpRequestList(_Model):
+    """``GET /v1/help-requests``: the hall's open requests, oldest first."""
+
+    requests: list[HelpRequest]
+
+
+class HelpAcknowledge(_Model):
+    """``POST /v1/help-requests/{id}/ack``: who at the hall took it."""
+
+    staff: str = Field(min_length=1, max_length=64)

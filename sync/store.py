@@ -209,6 +209,28 @@ class Store:
                 self._db.rollback()
                 raise self._error(exc) from exc
 
+    def reading(self) -> AbstractContextManager[Database]:
+        """Read-only access to the database, serialised with this handle's other calls.
+
+        For the store's companion modules (:mod:`sync.audit`, :mod:`sync.staff`,
+        :mod:`sync.checkin`...); writes go through :meth:`transaction`.
+        """
+        return self._reading()
+
+    def audit(
+        self,
+        action: str,
+        *,
+        actor: str = "system",
+        submission_id: str | None = None,
+        detail: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Append one hash-chained entry to the audit log (no personal data in ``detail``)."""
+        with self.transaction() as db:
+            write_audit(db, now or utc_now(), action, actor=actor, submission_id=submission_id,
+                        detail=detail)
+
     @contextmanager
     def _reading(self) -> Iterator[Database]:
         with self._lock:
@@ -267,6 +289,8 @@ class Store:
         service_name: Mapping[str, str] | str | None = None,
         now: datetime | None = None,
         actor: str = "kiosk",
+        agent_id: str | None = None,
+        session_seconds: float | None = None,
     ) -> EnqueuedSubmission:
         """Commit one submission durably and return its id and receipt number.
 
@@ -282,6 +306,12 @@ class Store:
         "name"}``) must have its content here and every file must be referenced.
         ``service_name`` (``{"zh_CN": ..., "en": ...}``) goes into the summary. ``now`` must be
         timezone-aware; the receipt's date is the terminal's local date of ``now``.
+
+        ``agent_id`` is the staff account submitting on the citizen's behalf (代办): it is
+        kept in the clear summary, sealed into the payload's ``meta`` (so the platform
+        knows it from the citizen's sealed data, not only from the wire), sent with the
+        item, and audited as ``submit-on-behalf`` under that account. ``session_seconds``
+        (how long the citizen's session took) goes into the summary for the daily report.
 
         Raises:
             NotEnrolled: the terminal has no enrolment (no key to seal to, no receipt codes).
@@ -299,7 +329,9 @@ class Store:
                 is_test=is_test,
                 now=now,
                 service_name=service_name,
-                actor=actor,
+                actor=agent_id or actor,
+                agent_id=agent_id,
+                session_seconds=session_seconds,
             )
         log.info(
             "Submission %s committed: receipt %s, service %s%s",
@@ -386,7 +418,7 @@ class Store:
             return _outbox.mark_attachment_uploaded(db, sha256, now or utc_now())
 
     def counts(self) -> dict[str, int]:
-        """Items per outbox state: ``{"pending", "sending", "accepted", "dead"}`` (all keys)."""
+        """Items per outbox state: pending, sending, accepted, dead, cancelled (all keys)."""
         with self._reading() as db:
             return _outbox.counts(db)
 
@@ -423,6 +455,24 @@ class Store:
         """
         with self.transaction() as db:
             _outbox.retry_dead(db, submission_id, reason_text, now or utc_now(), actor)
+
+    def cancel_dead(
+        self,
+        submission_id: str,
+        reason_text: str,
+        *,
+        actor: str,
+        now: datetime | None = None,
+    ) -> None:
+        """Give up on a dead letter (state ``cancelled``, never sent); audited with the reason.
+
+        Check the actor's role first (:func:`sync.staff.cancel_dead_letter` does). Raises
+        :class:`sync.outbox.OutboxError` if the item is not dead, ``ValueError`` without a reason.
+        """
+        if not reason_text.strip():
+            raise ValueError("cancelling a dead letter needs a reason")
+        with self.transaction() as db:
+            _outbox.cancel_dead(db, submission_id, reason_text.strip(), now or utc_now(), actor)
 
     def audit_entries(self, submission_id: str | None = None) -> list[AuditEntry]:
         """The audit log, oldest first; only one submission's entries if given."""

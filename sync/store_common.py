@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
+from sync.protocol import GENESIS_HASH, audit_entry_hash
+
 _DB_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -47,11 +49,22 @@ def write_audit(
     submission_id: str | None = None,
     detail: str | None = None,
 ) -> None:
-    """Append one entry to ``audit_log`` inside the caller's transaction.
+    """Append one entry to ``audit_log`` inside the caller's transaction, hash-chained.
+
+    The entry's ``id`` is the next sequence number and its ``hash`` covers the previous
+    entry's hash and its own fields (:func:`sync.protocol.audit_entry_hash`), so editing,
+    deleting or reordering entries is detectable (:mod:`sync.audit`). The caller's write
+    transaction (``BEGIN IMMEDIATE``) makes reading the last hash and appending atomic.
 
     ``detail`` must never hold personal data: receipt numbers, reasons and states only.
     """
+    row = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    seq = (row[0] + 1) if row else 1
+    prev_hash = (row[1] or GENESIS_HASH) if row else GENESIS_HASH
+    at = to_db_time(now)
+    digest = audit_entry_hash(prev_hash, seq, at, actor, action, submission_id, detail)
     db.execute(
-        "INSERT INTO audit_log (at, actor, action, submission_id, detail) VALUES (?, ?, ?, ?, ?)",
-        (to_db_time(now), actor, action, submission_id, detail),
+        "INSERT INTO audit_log (id, at, actor, action, submission_id, detail, prev_hash, hash) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (seq, at, actor, action, submission_id, detail, prev_hash, digest),
     )

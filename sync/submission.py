@@ -75,11 +75,19 @@ class SubmissionSummary:
     id_number: str
     mobile: str
     is_test: bool
+    agent_id: str | None = None  # staff account that submitted on the citizen's behalf
+    session_seconds: float | None = None  # how long the citizen's session took, if measured
 
     def to_json(self) -> str:
         """The summary as stored in the ``submissions.summary`` column."""
+        extra: dict[str, Any] = {}
+        if self.agent_id:
+            extra["agent_id"] = self.agent_id
+        if self.session_seconds is not None:
+            extra["session_seconds"] = self.session_seconds
         return json.dumps(
             {
+                **extra,
                 "service_id": self.service_id,
                 "service_name": dict(self.service_name),
                 "created_at": to_db_time(self.created_at),
@@ -104,6 +112,8 @@ class SubmissionSummary:
             id_number=data.get("id_number", ""),
             mobile=data.get("mobile", ""),
             is_test=bool(data.get("is_test", False)),
+            agent_id=data.get("agent_id"),
+            session_seconds=data.get("session_seconds"),
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -116,6 +126,8 @@ class SubmissionSummary:
             "id_number": self.id_number,
             "mobile": self.mobile,
             "is_test": self.is_test,
+            "agent_id": self.agent_id,
+            "session_seconds": self.session_seconds,
         }
 
 
@@ -138,6 +150,9 @@ def summarise(
     answers: Mapping[str, Any],
     created_at: datetime,
     is_test: bool,
+    *,
+    agent_id: str | None = None,
+    session_seconds: float | None = None,
 ) -> SubmissionSummary:
     """Build the masked summary from the well-known fields ``name``, ``id_number``, ``mobile``."""
     if isinstance(service_name, str):
@@ -157,17 +172,32 @@ def summarise(
         id_number=mask_id_number(text(ID_NUMBER_FIELD)),
         mobile=mask_mobile(text(MOBILE_FIELD)),
         is_test=is_test,
+        agent_id=agent_id,
+        session_seconds=session_seconds,
     )
 
 
-def payload_bytes(answers: Mapping[str, Any]) -> bytes:
-    """The plaintext the central platform opens: UTF-8 JSON of ``{"answers": ...}``."""
-    return json.dumps({"answers": answers}, ensure_ascii=False, sort_keys=True).encode("utf-8")
+def payload_bytes(answers: Mapping[str, Any], meta: Mapping[str, Any] | None = None) -> bytes:
+    """The plaintext the central platform opens: UTF-8 JSON of ``{"answers": ...}``.
+
+    ``meta`` (``{"agent_id": ...}`` for a submission on a citizen's behalf) is added as
+    ``"meta"``; without it the bytes are exactly those of earlier versions.
+    """
+    body: dict[str, Any] = {"answers": answers}
+    if meta:
+        body["meta"] = dict(meta)
+    return json.dumps(body, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
-def seal_payload(public_key: bytes, submission_id: str, answers: Mapping[str, Any]) -> bytes:
-    """The answers sealed to ``public_key``, bound to ``submission_id`` as context."""
-    return seal(public_key, payload_bytes(answers), context=submission_id.encode("utf-8"))
+def seal_payload(
+    public_key: bytes,
+    submission_id: str,
+    answers: Mapping[str, Any],
+    *,
+    meta: Mapping[str, Any] | None = None,
+) -> bytes:
+    """The answers (and ``meta``) sealed to ``public_key``, bound to ``submission_id``."""
+    return seal(public_key, payload_bytes(answers, meta), context=submission_id.encode("utf-8"))
 
 
 def is_attachment_ref(value: object) -> bool:

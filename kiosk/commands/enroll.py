@@ -100,6 +100,10 @@ def enrol_terminal(
             token=answer.token,
             sealing_public_key=b64decode(answer.sealing_public_key),
             catalog_signing_key=b64decode(answer.catalog_signing_public_key),
+            appointment_signing_key=(
+                b64decode(answer.appointment_signing_public_key)
+                if answer.appointment_signing_public_key else None
+            ),
             central_url=client.base_url,
             enrolled_at=now or utc_now(),
         )

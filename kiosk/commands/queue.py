@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from kiosk.cli import CliContext, CommandError, print_json
-from sync.outbox import ACCEPTED, DEAD, PENDING, SENDING, OutboxError, QueueEntry
+from sync.outbox import ACCEPTED, CANCELLED, DEAD, PENDING, SENDING, OutboxError, QueueEntry
 from sync.store import Store, StoreError, database_path, open_store
 
 # What technicians ask for, mapped to outbox states: "pending" is everything not yet sent.
@@ -22,6 +22,7 @@ STATE_FILTERS: dict[str, tuple[str, ...]] = {
     "pending": (PENDING, SENDING),
     "sent": (ACCEPTED,),
     "dead": (DEAD,),
+    "cancelled": (CANCELLED,),
 }
 
 
@@ -52,6 +53,15 @@ def register(sub: Any) -> None:
         help="why it can be sent now (kept in the audit log)",
     )
     p.set_defaults(handler=retry_entry)
+
+    p = queue_sub.add_parser(
+        "cancel", help="give up on a dead letter for good (a supervisor, with a reason)"
+    )
+    p.add_argument("key", metavar="ID", help="submission id or receipt number of the dead letter")
+    p.add_argument("--reason", required=True, help="why it is cancelled (kept in the audit log)")
+    p.add_argument("--staff", required=True, metavar="NAME",
+                   help="supervisor account; its PIN is read from stdin or a prompt")
+    p.set_defaults(handler=cancel_entry)
 
 
 def open_terminal_store(ctx: CliContext) -> Store:
@@ -140,6 +150,33 @@ def retry_entry(args: argparse.Namespace, ctx: CliContext) -> int:
                 "can be retried (see `kiosk queue list --state dead`)"
             ) from exc
     sys.stdout.write(f"{entry.receipt_no} queued again; it is sent on the next sync\n")
+    return 0
+
+
+def cancel_entry(args: argparse.Namespace, ctx: CliContext) -> int:
+    """``kiosk queue cancel ID --reason TEXT --staff NAME``: a supervisor cancels a dead letter."""
+    from datetime import timedelta
+
+    from kiosk.commands.staff import read_pin
+    from sync.staff import LockoutPolicy, StaffError, cancel_dead_letter, sign_in
+
+    pin = read_pin(f"PIN of {args.staff}: ", confirm=False)
+    staff_cfg = ctx.config.staff
+    policy = LockoutPolicy(staff_cfg.max_failed_signins, timedelta(minutes=staff_cfg.lockout_minutes))
+    with open_terminal_store(ctx) as store:
+        entry = _find(store, args.key)
+        result = sign_in(store, args.staff, pin, policy=policy)
+        if not result.ok or result.account is None:
+            raise CommandError(f"sign-in as {args.staff} refused ({result.outcome}); nothing was changed")
+        try:
+            cancel_dead_letter(store, result.account, entry.submission_id, args.reason)
+        except StaffError as exc:
+            raise CommandError(str(exc)) from exc
+        except OutboxError as exc:
+            raise CommandError(
+                f"{entry.receipt_no} is {entry.state}, not a dead letter; only dead letters can be cancelled"
+            ) from exc
+    sys.stdout.write(f"{entry.receipt_no} cancelled by {result.account.username}; it will not be sent\n")
     return 0
 
 

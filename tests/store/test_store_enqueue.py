@@ -38,7 +38,7 @@ def test_an_unenrolled_terminal_refuses_and_says_how_to_enrol(store: Store) -> N
     assert str(caught.value) == (
         "the terminal is not enrolled; run `kiosk enroll --central URL --code CODE`"
     )
-    assert store.counts() == {"pending": 0, "sending": 0, "accepted": 0, "dead": 0}
+    assert store.counts() == {"pending": 0, "sending": 0, "accepted": 0, "dead": 0, "cancelled": 0}
     assert store.db.execute("SELECT COUNT(*) FROM receipt_counters").fetchone()[0] == 0
 
 

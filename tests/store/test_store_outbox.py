@@ -31,7 +31,7 @@ def test_claim_marks_items_sending_oldest_first_and_counts_attempts(enrolled: St
     batch = enrolled.claim_batch(3, NOW)
     assert [item.submission_id for item in batch] == ids[:3]
     assert all(item.attempts == 1 for item in batch)
-    assert enrolled.counts() == {"pending": 2, "sending": 3, "accepted": 0, "dead": 0}
+    assert enrolled.counts() == {"pending": 2, "sending": 3, "accepted": 0, "dead": 0, "cancelled": 0}
     assert [item.submission_id for item in enrolled.claim_batch(10, NOW)] == ids[3:]
     assert enrolled.claim_batch(10, NOW) == []
 
@@ -83,7 +83,7 @@ def test_a_dead_letter_is_not_sent_until_staff_retry_it_with_a_reason(enrolled: 
     enrolled.claim_batch(2, NOW)
     enrolled.mark_dead(poison, "answers_invalid: id_number", now=NOW)
     enrolled.mark_accepted(good, "CASE-9", now=NOW)
-    assert enrolled.counts() == {"pending": 0, "sending": 0, "accepted": 1, "dead": 1}
+    assert enrolled.counts() == {"pending": 0, "sending": 0, "accepted": 1, "dead": 1, "cancelled": 0}
     assert enrolled.claim_batch(10, NOW + timedelta(days=1)) == []
     dead = enrolled.list_queue(["dead"])
     assert [e.submission_id for e in dead] == [poison]

@@ -180,6 +180,12 @@ def shoot(app: QApplication, out: Path, size_name: str, mode: str) -> list[Path]
             window.go("status")
             status.look_up(receipt_no)  # type: ignore[attr-defined]
             grab("18-status-result")
+            window.end_session("screenshots")
+            step(lambda: window.go("appointment"), "19-appointment")
+            appointment = window.screen("appointment")
+            step(appointment.choose_walk_in, "20-walk-in-categories")  # type: ignore[attr-defined]
+            appointment.take_ticket(state.catalog.categories[0].id)  # type: ignore[attr-defined]
+            grab("21-ticket")
         finally:
             window.allow_close()
             window.close()

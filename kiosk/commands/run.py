@@ -35,5 +35,6 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
         with DemoCentral(ctx.data_dir, ctx.config) as central:
             central.enrol_terminal()
-            return run_kiosk(ctx.data_dir, ctx.config, windowed=args.windowed, demo=True)
+            return run_kiosk(ctx.data_dir, ctx.config, windowed=args.windowed, demo=True,
+                             demo_appointment=central.new_appointment)
     return run_kiosk(ctx.data_dir, ctx.config, windowed=args.windowed, demo=False)

@@ -27,12 +27,13 @@ from forms import ServiceDefinition, Wizard
 from kiosk.background import run_in_background, wait_for_background
 from kiosk.ui.devices import DemoIdCardReader, demo_identities
 from kiosk.ui.overlay import Overlay
+from kiosk.ui.screens.appointment import AppointmentScreen
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.screens.catalog import CatalogScreen
 from kiosk.ui.screens.done import RatingScreen, SubmittedScreen
 from kiosk.ui.screens.form import FormScreen
 from kiosk.ui.screens.guide import GuideScreen
-from kiosk.ui.screens.home import ComingSoonScreen, HomeScreen
+from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.screens.identify import IdentifyScreen
 from kiosk.ui.screens.review import ReviewScreen
 from kiosk.ui.screens.status import StatusScreen
@@ -103,9 +104,10 @@ class KioskWindow(QWidget):
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
         self.sync_worker: Any = None  # set by run_kiosk: woken after each submission
+        self.demo_appointment: Any = None  # demo mode: a callable returning a fresh appointment token
         self._pending_catalog: Any = None  # a catalog update waiting for the session to end
         self.screens: dict[str, Screen] = {}
-        for screen_class in (HomeScreen, ComingSoonScreen, CatalogScreen, GuideScreen, IdentifyScreen, FormScreen,
+        for screen_class in (HomeScreen, AppointmentScreen, CatalogScreen, GuideScreen, IdentifyScreen, FormScreen,
                              ReviewScreen, SubmittedScreen, RatingScreen, StatusScreen):
             screen = screen_class(self)
             self.screens[screen.name] = screen
@@ -160,13 +162,6 @@ class KioskWindow(QWidget):
     def home(self) -> None:
         """End the citizen's session and go home."""
         self.end_session("finished")
-
-    def coming_soon(self, feature: str) -> None:
-        """The translated "not at this kiosk yet" screen for ``feature`` (status, appointment)."""
-        screen = self.screens["coming_soon"]
-        assert isinstance(screen, ComingSoonScreen)
-        screen.feature = feature
-        self.go("coming_soon")
 
     def open_guide(self, service: ServiceDefinition) -> None:
         """A service was chosen: its guide."""
@@ -236,6 +231,18 @@ class KioskWindow(QWidget):
             screen.clear_session()
             screen.look_up(str(result.payload.receipt))
             return
+        if kind == PayloadKind.APPOINTMENT:  # verified with the enrolment's key by the check-in itself
+            if self.state.session.active and current not in ("home", "appointment", "status", "rating"):
+                self._scan_refused("scan.busy")
+                return
+            if current != "appointment":
+                self.state.session.wipe()
+                self.go("appointment")
+            screen = self.screens["appointment"]
+            assert isinstance(screen, AppointmentScreen)
+            screen.clear_session()
+            screen.check_in(result.text)
+            return
         if kind == PayloadKind.ID_NUMBER and result.payload.ok and current == "identify":
             screen = self.screens["identify"]
             assert isinstance(screen, IdentifyScreen)
@@ -294,9 +301,23 @@ class KioskWindow(QWidget):
     # --- dialogs ---------------------------------------------------------------------------
 
     def call_staff(self) -> None:
-        """"Call staff": for now, send the citizen to the help desk."""
+        """"Call staff": tell the agent stations through the platform; offline, send the citizen to the help desk."""
         s = self.state
-        self.overlay.open("staff", s.tr("staff.title"), s.tr("staff.message"),
+        self.overlay.open("staff", s.tr("staff.title"), s.tr("staff.calling"),
+                          [(s.tr("common.ok"), self.overlay.close_overlay, "primary", "overlay_ok")])
+        run_in_background(s.backend.call_staff, on_done=self._staff_answer,
+                          on_error=lambda exc: self._staff_answer(None), context=self, name="call staff")
+
+    def _staff_answer(self, raised: Any) -> None:
+        key = "staff.called" if raised is not None and raised.delivered else "staff.offline"
+        self._staff_key = key
+        if self.overlay.is_open and self.overlay.kind == "staff":
+            self.overlay.set_text(self.state.tr(key))
+        self.speak(self.state.tr(key))
+
+    def _reopen_staff(self) -> None:
+        s = self.state
+        self.overlay.open("staff", s.tr("staff.title"), s.tr(getattr(self, "_staff_key", "staff.offline")),
                           [(s.tr("common.ok"), self.overlay.close_overlay, "primary", "overlay_ok")])
 
     def ask_cancel(self) -> None:
@@ -382,7 +403,7 @@ class KioskWindow(QWidget):
         if self.overlay.is_open:
             kind = self.overlay.kind
             self.overlay.close_overlay()
-            {"staff": self.call_staff, "cancel": self.ask_cancel, "demo": self.show_demo_panel,
+            {"staff": self._reopen_staff, "cancel": self.ask_cancel, "demo": self.show_demo_panel,
              "idle": self._idle_warning}.get(kind, lambda: None)()
         self.speak_screen()
 
@@ -496,6 +517,7 @@ def run_kiosk(
     windowed: bool = False,
     demo: bool = False,
     argv: list[str] | None = None,
+    demo_appointment: Any = None,
 ) -> int:
     """Start the kiosk application and run it until SIGTERM; the exit status."""
     from kiosk.catalog_source import open_catalog
@@ -525,6 +547,7 @@ def run_kiosk(
     wedge = WedgeKeyFilter(parent=window)
     wedge.scanned.connect(window.handle_scan)
     app.installEventFilter(wedge)
+    window.demo_appointment = demo_appointment
     install_sigterm_quit(app, window)
     worker = _start_sync_worker(data_dir, config, window)
     if windowed:

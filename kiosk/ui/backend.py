@@ -153,6 +153,59 @@ class KioskBackend:
         return StatusAnswer(entry.receipt_no, status, "local", entry.accepted_at or entry.created_at,
                             service_id=entry.service_id)
 
+    # --- the hall: appointments, tickets, help ---------------------------------------------
+
+    def check_in(self, token: str, hall_name: tuple[str, str], catalog: Any) -> tuple[Any, PrintOutcome]:
+        """Check an appointment in (verified offline) and print its queue ticket; raises CheckinRefused."""
+        from datetime import timedelta
+
+        from sync.checkin import CheckinWindow, check_in_appointment
+
+        window = CheckinWindow(early=timedelta(minutes=self.config.hall.checkin_early_minutes))
+        ticket = check_in_appointment(self.store(), token, window=window)
+        return ticket, self.print_ticket(ticket, hall_name, ticket_service_name(ticket, catalog))
+
+    def take_ticket(self, category_id: str, hall_name: tuple[str, str], catalog: Any) -> tuple[Any, PrintOutcome]:
+        """A walk-in queue ticket for a service category, printed."""
+        from sync.checkin import category_prefix, take_ticket
+
+        ids = [c.id for c in catalog.categories]
+        ticket = take_ticket(self.store(), category_id, category_prefix(ids, category_id))
+        return ticket, self.print_ticket(ticket, hall_name, ticket_service_name(ticket, catalog))
+
+    def print_ticket(self, ticket: Any, hall_name: tuple[str, str], service_name: tuple[str, str]) -> PrintOutcome:
+        """Print a queue ticket; a printer problem is an outcome, not an error."""
+        from printing import Bilingual, PrintError
+        from printing.data import TicketData
+
+        names = service_name
+        try:
+            data = TicketData(ticket_no=ticket.ticket_no, hall_name=Bilingual(*hall_name),
+                              service_name=Bilingual(*names), waiting_ahead=ticket.waiting_ahead,
+                              issued_at=ticket.issued_at)
+            job = self._print_queue().print_ticket(data, printer=PRINTER)
+        except (PrintError, ValueError) as exc:
+            log.warning("ticket %s not printed: %s", ticket.ticket_no, exc)
+            return PrintOutcome(False, error=str(exc))
+        if job.state != "printed":
+            return PrintOutcome(False, error=job.last_error or job.state)
+        return PrintOutcome(True, output=job.output or "")
+
+    def call_staff(self) -> Any:
+        """Raise a help request to the agent stations (through the platform); whether it arrived."""
+        from kiosk.commands.enroll import client_settings_from
+        from sync.engine import client_for
+        from sync.hall_sync import HELP_TIMEOUT_SECONDS, raise_help_request
+
+        store = self.store()
+        enrolment = store.enrolment()
+        if enrolment is None:
+            return raise_help_request(store, None)
+        settings = {**client_settings_from(self.config), "connect_timeout": 3.0,
+                    "read_timeout": float(HELP_TIMEOUT_SECONDS)}
+        with client_for(enrolment, **settings) as client:
+            return raise_help_request(store, client)
+
     def demo_receipt_scan(self) -> Any:
         """Demo: a photo of the newest receipt's QR code, decoded by the camera pipeline's decoder.
 
@@ -223,3 +276,14 @@ class KioskBackend:
         if status.state == PrinterState.UNKNOWN:
             return None
         return status.can_print
+
+
+def ticket_service_name(ticket: Any, catalog: Any) -> tuple[str, str]:
+    """What a ticket is for, in Chinese and English: its service, else its category."""
+    for service in catalog.services:
+        if service.id == ticket.service_id:
+            return service.name.zh_CN, service.name.en
+    for category in catalog.categories:
+        if category.id == ticket.category:
+            return category.name.zh_CN, category.name.en
+    return "业务办理", "Services"

@@ -147,6 +147,17 @@ class DemoCentral:
             raise SetupError(f"the demo platform issued no enrolment code: {done.stderr.strip()}")
         return str(json.loads(done.stdout)["code"])
 
+    def new_appointment(self, service_id: str = "residence-permit", name: str = "张三") -> str:
+        """A fresh appointment token for the next slot (the demo's "phone with an appointment QR code")."""
+        from datetime import datetime, timedelta
+
+        slot = (datetime.now().astimezone() + timedelta(minutes=10)).replace(second=0, microsecond=0)
+        done = self.cli("appointments", "create", "--service", service_id, "--slot", slot.isoformat(),
+                        "--name", name, "--json")
+        if done.returncode != 0:
+            raise SetupError(f"the demo platform made no appointment: {done.stderr.strip()}")
+        return str(json.loads(done.stdout)["token"])
+
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run a ``kiosk-central`` admin command against the demo platform's data."""
         return subprocess.run(self._command(*args), capture_output=True, text=True, timeout=60, env=_child_env())

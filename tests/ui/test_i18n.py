@@ -45,12 +45,13 @@ def test_dynamic_keys_exist() -> None:
     for lang in LANGUAGES:
         for score in range(1, 6):
             tr(lang, f"rating.score{score}")
-        for feature in ("status", "appointment"):
-            tr(lang, f"soon.{feature}.title")
-            tr(lang, f"soon.{feature}.hint")
+        for status in ("received", "in_review", "more_info_needed", "approved", "rejected", "ready_for_collection",
+                       "completed", "withdrawn", "waiting", "unknown", "other"):
+            tr(lang, f"status.state.{status}", status="x")
+            tr(lang, f"status.explain.{status}")
         for form in ("original", "copy", "original_and_copy", "electronic"):
             tr(lang, f"guide.form.{form}")
-        for central in ("online", "offline", "unknown"):
+        for central in ("online", "offline", "unknown", "unenrolled"):
             tr(lang, f"strip.central_{central}")
         for part in ("province", "city", "district", "detail"):
             tr(lang, f"address.{part}")

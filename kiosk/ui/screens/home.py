@@ -27,7 +27,7 @@ class HomeScreen(Screen):
         status = expanding(button(s.tr("home.status") + "\n" + s.tr("home.status_hint"),
                                   lambda: self.shell.go("status"), "tile-secondary", name="status"))
         appointment = expanding(button(s.tr("home.appointment") + "\n" + s.tr("home.appointment_hint"),
-                                       lambda: self.shell.coming_soon("appointment"), "tile-secondary",
+                                       lambda: self.shell.go("appointment"), "tile-secondary",
                                        name="appointment"))
         if self.shell.width() >= 1500:
             grid.addWidget(start, 0, 0, 2, 1)
@@ -43,22 +43,3 @@ class HomeScreen(Screen):
             grid.setRowStretch(1, 2)
         layout.addLayout(grid, 1)
         layout.addWidget(label(s.tr("home.privacy"), "muted"))
-
-
-class ComingSoonScreen(Screen):
-    """A clear, translated "not at this kiosk yet" for status look-up and appointments."""
-
-    name = "coming_soon"
-    feature = "status"
-
-    def build(self, layout: QVBoxLayout) -> None:
-        """What is not available here and where to go instead."""
-        s = self.state
-        self.header(layout, s.tr(f"soon.{self.feature}.title"))
-        layout.addSpacing(20)
-        layout.addWidget(label(s.tr("soon.message"), "subtitle", name="message"))
-        layout.addWidget(label(s.tr(f"soon.{self.feature}.hint"), "", name="hint"))
-        layout.addStretch(1)
-        row = self.footer(layout)
-        row.addWidget(button(s.tr("common.home"), self.shell.home, "primary", name="home"))
-        row.addStretch(1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,8 @@ class KioskWindow(QWidget):
     def open_guide(self, service: ServiceDefinition) -> None:
         """A service was chosen: its guide."""
         self.state.session.service = service
+        if self.state.session.started is None:
+            self.state.session.started = time.monotonic()
         self.go("guide")
 
     def identified(self, prefill: Mapping[str, Any], how: str) -> None:
@@ -548,6 +551,7 @@ def run_kiosk(
     wedge.scanned.connect(window.handle_scan)
     app.installEventFilter(wedge)
     window.demo_appointment = demo_appointment
+    run_in_background(lambda: backend.record_config(config.source), context=window, name="config audit")
     install_sigterm_quit(app, window)
     worker = _start_sync_worker(data_dir, config, window)
     if windowed:

@@ -101,6 +101,7 @@ class KioskBackend:
         files: Sequence[Attachment],
         *,
         is_test: bool = False,
+        session_seconds: float | None = None,
     ) -> EnqueuedSubmission:
         """Commit one submission durably (sealed, queued, receipt number); raises NotEnrolled."""
         return self.store().enqueue(
@@ -111,7 +112,17 @@ class KioskBackend:
             is_test=is_test,
             service_name={"zh_CN": service.name.zh_CN, "en": service.name.en},
             actor="kiosk",
+            session_seconds=session_seconds,
         )
+
+    def record_config(self, path: Path | None) -> bool:
+        """Audit the configuration file if it changed since the last start (its SHA-256)."""
+        import hashlib
+
+        from sync.audit import record_config_change
+
+        digest = hashlib.sha256(path.read_bytes()).hexdigest() if path is not None and path.is_file() else "defaults"
+        return record_config_change(self.store(), digest)
 
     def record_rating(self, service_id: str, score: int, receipt_no: str | None, tags: Sequence[str]) -> None:
         """Store a satisfaction rating (好差评)."""

@@ -34,6 +34,7 @@ class Session:
     submission: EnqueuedSubmission | None = None
     print_outcome: PrintOutcome | None = None
     return_to_review: bool = False
+    started: float | None = None  # time.monotonic() when the citizen chose a service (for the daily summary)
 
     def wipe(self) -> None:
         """Forget everything about this citizen."""
@@ -46,6 +47,7 @@ class Session:
         self.submission = None
         self.print_outcome = None
         self.return_to_review = False
+        self.started = None
 
     @property
     def active(self) -> bool:

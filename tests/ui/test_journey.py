@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -101,6 +102,10 @@ def test_residence_permit_from_home_to_rating(make_kiosk) -> None:
         assert entry.service_id == "residence-permit"
         assert entry.state == "pending"
         assert entry.summary.applicant_name == "张*"
+        # how long the citizen took, for the hall's daily summary (from choosing the service to submitting)
+        summary = json.loads(store.db.execute("SELECT summary FROM submissions WHERE receipt_no = ?",
+                                              (receipt_no,)).fetchone()[0])
+        assert 0 < summary["session_seconds"] < 600
         # the scans (the demo scanner gives the same page twice: stored once) and the signature
         assert sorted(a.mime for a in entry.attachments) == ["image/jpeg", "image/png"]
     pdfs = list((kiosk.data_dir / "receipts").rglob("*.pdf"))

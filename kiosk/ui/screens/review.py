@@ -8,6 +8,7 @@ and the receipt print. A terminal that is not enrolled says so in plain words.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
@@ -122,7 +123,9 @@ class ReviewScreen(Screen):
         self.submit_button.setText(self.state.tr("review.submitting"))
         self.error.hide()
         backend, demo = self.state.backend, self.state.demo
-        run_in_background(lambda: backend.submit(service, payload, files, is_test=demo),
+        started = session.started
+        seconds = time.monotonic() - started if started is not None else None
+        run_in_background(lambda: backend.submit(service, payload, files, is_test=demo, session_seconds=seconds),
                           on_done=self._submitted, on_error=self._failed, context=self, name="submit")
 
     def _submitted(self, result: EnqueuedSubmission) -> None:

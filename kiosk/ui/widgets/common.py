@@ -33,7 +33,7 @@ def button(
     focus: bool = False,
 ) -> QPushButton:
     """A big touch button; never takes keyboard focus unless asked (keypads keep the field's focus)."""
-    widget = QPushButton(text)
+    widget = QPushButton(text.replace("&", "&&"))  # "&" would make a keyboard mnemonic ("Household _Residence")
     widget.setCheckable(checkable)
     if not focus:
         widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)

@@ -12,6 +12,14 @@ shift || true
 case "$cmd" in
   demo)
     scripts/bootstrap.sh run
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+      # The kiosk in a window, in demo mode: the reference central platform on localhost,
+      # the terminal enrolled at it, simulated devices (F12 or the identify screen's demo
+      # cards). Its data stays in .demo-data/ in this checkout, never in a real terminal's.
+      exec .venv/bin/kiosk --data-dir "${KIOSK_DEMO_DATA_DIR:-$PWD/.demo-data}" run --demo --windowed "$@"
+    fi
+    echo "run.sh: no display (DISPLAY/WAYLAND_DISPLAY unset): showing the headless walk-through instead." >&2
+    echo "run.sh: on a desktop, or with 'xvfb-run ./run.sh demo', this command opens the kiosk itself." >&2
     exec .venv/bin/python -m kiosk.demo "$@"
     ;;
   test)

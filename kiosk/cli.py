@@ -19,7 +19,9 @@ __all__ = ["CliContext", "CommandError", "main", "print_json"]
 log = logging.getLogger(__name__)
 
 # Modules under kiosk.commands that add sub-commands, in the order `--help` lists them.
-COMMAND_MODULES = ("catalog", "forms", "enroll", "submit", "queue", "sync", "receipt", "printers", "scan")
+COMMAND_MODULES = (
+    "catalog", "forms", "enroll", "submit", "queue", "sync", "receipt", "printers", "scan", "run",
+)
 
 
 @dataclass

@@ -53,7 +53,12 @@ def register(sub: Any) -> None:
 
 def client_settings(ctx: CliContext) -> dict[str, Any]:
     """The HTTP client settings from the ``[central]`` section of the config."""
-    central = ctx.config.central
+    return client_settings_from(ctx.config)
+
+
+def client_settings_from(config: Any) -> dict[str, Any]:
+    """The HTTP client settings from the ``[central]`` section of ``config``."""
+    central = config.central
     return {
         "allow_insecure_http": bool(central.allow_insecure_http),
         "ca_bundle": central.ca_bundle,

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.demo:
         from kiosk.ui.demo_central import DemoCentral
 
-        with DemoCentral(ctx.data_dir) as central:
+        with DemoCentral(ctx.data_dir, ctx.config) as central:
             central.enrol_terminal()
             return run_kiosk(ctx.data_dir, ctx.config, windowed=args.windowed, demo=True)
     return run_kiosk(ctx.data_dir, ctx.config, windowed=args.windowed, demo=False)

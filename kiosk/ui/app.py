@@ -97,6 +97,8 @@ class KioskWindow(QWidget):
         layout.addWidget(self.strip)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
+        self.sync_worker: Any = None  # set by run_kiosk: woken after each submission
+        self._pending_catalog: Any = None  # a catalog update waiting for the session to end
         self.screens: dict[str, Screen] = {}
         for screen_class in (HomeScreen, ComingSoonScreen, CatalogScreen, GuideScreen, IdentifyScreen, FormScreen,
                              ReviewScreen, SubmittedScreen, RatingScreen):
@@ -185,6 +187,8 @@ class KioskWindow(QWidget):
         assert isinstance(screen, SubmittedScreen)
         screen.start_printing()
         self.refresh_status()
+        if self.sync_worker is not None:
+            self.sync_worker.wake()
 
     def end_session(self, why: str) -> None:
         """Wipe everything about the citizen and show the home screen."""
@@ -198,6 +202,10 @@ class KioskWindow(QWidget):
             if clear is not None:
                 clear()
         self.state.reset_appearance()
+        pending = self._pending_catalog
+        if pending is not None:
+            self._pending_catalog = None
+            self.state.replace_catalog(pending)
         self.go("home")
 
     # --- dialogs ---------------------------------------------------------------------------
@@ -294,6 +302,30 @@ class KioskWindow(QWidget):
                           on_error=lambda _e: self.strip.set_waiting(None), context=self, name="queue count")
         run_in_background(backend.printer_ready, on_done=self.strip.set_printer, context=self, name="printer")
 
+    def sync_reported(self, report: Any, central: str) -> None:
+        """A sync cycle ended (reported from the worker thread, delivered on the UI thread)."""
+        self.strip.set_central_state(central)
+        if report is not None:
+            self.strip.set_waiting(report.pending)
+            if report.catalog == "updated":
+                self.catalog_updated()
+
+    def catalog_updated(self) -> None:
+        """A new signed catalog was applied: load it off the UI thread, use it from the next session on."""
+        from kiosk.catalog_source import open_catalog
+
+        backend = self.state.backend
+        run_in_background(lambda: open_catalog(backend.data_dir, backend.config), on_done=self._use_catalog,
+                          on_error=lambda exc: log.error("the updated catalog cannot be opened (%s); "
+                                                         "keeping the one in use", exc),
+                          context=self, name="catalog reload")
+
+    def _use_catalog(self, catalog: Any) -> None:
+        if self.state.session.active or self.current_name() != "home":
+            self._pending_catalog = catalog
+            return
+        self.state.replace_catalog(catalog)
+
     def printer_changed(self, ok: bool) -> None:
         """A print just worked (or did not)."""
         self.strip.set_printer(ok)
@@ -351,6 +383,21 @@ def install_sigterm_quit(app: QApplication, window: KioskWindow) -> QTimer:
     return ticker
 
 
+def _start_sync_worker(data_dir: Path, config: Any, window: KioskWindow) -> Any:
+    """The background sync engine, reporting to the status strip."""
+    from forms import load_catalog
+    from kiosk.commands.sync import catalog_root
+    from kiosk.ui.sync_worker import SyncWorker
+    from sync.engine import SyncOptions
+
+    options = SyncOptions(catalog_root=catalog_root(data_dir), validate_catalog=load_catalog)
+    worker = SyncWorker(data_dir, config, options, parent=window)
+    worker.reported.connect(window.sync_reported)
+    window.sync_worker = worker
+    worker.start()
+    return worker
+
+
 def run_kiosk(
     data_dir: Path,
     config: Any,
@@ -381,6 +428,7 @@ def run_kiosk(
     window = KioskWindow(state, kiosk_mode=not windowed, idle_timeout_ms=timeout_ms,
                          idle_warning_ms=min(20_000, timeout_ms // 3), id_reader=reader)
     install_sigterm_quit(app, window)
+    worker = _start_sync_worker(data_dir, config, window)
     if windowed:
         window.resize(1600, 900)
         window.show()
@@ -401,6 +449,7 @@ def run_kiosk(
     finally:
         window.allow_close()
         window.close()
+        worker.stop()
         wait_for_background()
         backend.close()
         if reader is not None:

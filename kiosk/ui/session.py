@@ -106,6 +106,12 @@ class KioskState(QObject):
 
     # --- appearance ----------------------------------------------------------------------
 
+    def replace_catalog(self, catalog: Catalog) -> None:
+        """Use a newly applied catalog (between sessions only)."""
+        self.catalog = catalog
+        self.search_index = SearchIndex.build(catalog.services)
+        log.info("catalog replaced: %d services", len(catalog.services))
+
     def set_language(self, lang: str) -> None:
         """Switch the language; every screen re-renders."""
         if lang != self.lang:

@@ -286,7 +286,6 @@ def check_enrolment(ctx: _Context) -> Check:
 def check_catalog(ctx: _Context) -> Check:
     """The catalog in force loads; a signed one still matches the version it was verified as."""
     from forms import load_catalog
-
     from kiosk.catalog_source import SYNCED_CATALOG_FOLDER, active_catalog_dir
     from sync.catalog_update import current_catalog
 

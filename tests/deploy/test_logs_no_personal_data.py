@@ -47,7 +47,7 @@ def test_submission_and_sync_leave_no_name_or_id_number_in_any_log(tmp_path: Pat
         assert [s["receipt_no"] for s in synced] == [receipt]  # the journey really happened
 
     logs = sorted(p for p in data_dir.rglob("*") if p.is_file() and (".log" in p.name))
-    logs += [serve_log_path(central_dir)] + sorted((central_dir / "logs").glob("*.log*"))
+    logs += [serve_log_path(central_dir), *sorted((central_dir / "logs").glob("*.log*"))]
     assert any(p.stat().st_size > 0 for p in logs) and (data_dir / "logs" / "kiosk.log").is_file()
     for path in logs:
         text = path.read_text("utf-8", errors="replace")

@@ -248,8 +248,8 @@ class NewerDatabaseError(StoreError):
         self.latest = LATEST_VERSION
         super().__init__(
             f"database {path} was written by a newer Tongban (schema version {version}; this "
-            f"software knows up to {LATEST_VERSION}); install the Tongban bundle that wrote it "
-            "(or a newer one), or restore the database backup made before the update; do not "
+            f"software knows up to {LATEST_VERSION}); update the software: install the Tongban bundle "
+            "that wrote it (or a newer one), or restore the database backup made before the update; do not "
             "delete the file, it may hold submissions not yet sent"
         )
 

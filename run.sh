@@ -2,6 +2,7 @@
 # Tongban developer entry point: the README's two commands.
 #   ./run.sh demo   set up (system packages, virtualenv) and run the kiosk demo
 #   ./run.sh test   set up and run lint, import contracts and the test suite
+#   ./run.sh bundle set up, build the PyInstaller bundle dist/tongban (build.spec), smoke-test it
 # Extra arguments after "test" go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -28,8 +29,17 @@ case "$cmd" in
     .venv/bin/lint-imports
     exec .venv/bin/python -m pytest "$@"
     ;;
+  bundle)
+    # The test set-up: the smoke test needs kiosk-central from .venv and the Debian
+    # packages (libzbar0 is copied into the bundle from the build machine).
+    scripts/bootstrap.sh test
+    .venv/bin/python -m pip install -q -e ".[bundle]"
+    .venv/bin/pyinstaller --noconfirm --log-level WARN build.spec
+    du -sh dist/tongban
+    exec scripts/bundle_smoke.sh dist/tongban
+    ;;
   *)
-    echo "usage: ./run.sh demo | ./run.sh test [pytest args]" >&2
+    echo "usage: ./run.sh demo | ./run.sh test [pytest args] | ./run.sh bundle" >&2
     exit 2
     ;;
 esac

@@ -151,26 +151,50 @@ def cmd_serve(args: argparse.Namespace, data_dir: Path) -> int:
 
 def cmd_enroll_code_create(args: argparse.Namespace, data_dir: Path) -> int:
     """Create a one-time enrolment code for a site."""
-    from central.enrolment import InvalidSiteCode, issue_code
+    from central.enrolment import InvalidSiteCode, enrolment_qr_text, issue_code, write_enrolment_qr
 
     if args.ttl_hours <= 0:
         raise CommandError("--ttl-hours must be positive")
+    if args.qr is not None and not args.url:
+        raise CommandError(
+            "--qr needs --url: the address terminals reach this platform at, e.g. "
+            "--url https://central.example.gov.cn",
+            2,
+        )
+    if args.url:
+        try:
+            enrolment_qr_text(args.url, "CHECK")
+        except ValueError as exc:
+            raise CommandError(f"--url: {exc}", 2) from exc
+    if args.qr is not None and not args.qr.parent.is_dir():
+        raise CommandError(f"--qr: folder {args.qr.parent} does not exist", 2)
     try:
         issued = issue_code(
             _open_store(data_dir), args.site, ttl=timedelta(hours=args.ttl_hours)
         )
     except InvalidSiteCode as exc:
         raise CommandError(str(exc)) from exc
+    qr_text = enrolment_qr_text(args.url, issued.code) if args.url else None
+    if args.qr is not None and qr_text is not None:
+        try:
+            write_enrolment_qr(qr_text, args.qr)
+        except OSError as exc:
+            raise CommandError(f"cannot write the QR code to {args.qr}: {exc.strerror or exc}", 2) from exc
     if args.json:
         _json_out(
             {
                 "code": issued.code,
                 "site_code": issued.site_code,
                 "expires_at": issued.expires_at.isoformat(),
+                "qr_text": qr_text,
+                "qr_file": str(args.qr) if args.qr is not None else None,
             }
         )
     else:
         _out(issued.code)
+        if args.qr is not None:
+            _out(f"QR code written to {args.qr} (valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC; "
+                 "show it to the kiosk's scanner or run `kiosk enroll --from-qr FILE`)")
     return 0
 
 
@@ -445,6 +469,12 @@ def build_parser() -> argparse.ArgumentParser:
     create = add(enroll, "create", cmd_enroll_code_create, "create a one-time enrolment code")
     create.add_argument("--site", required=True, help="site code, 2-8 of A-Z0-9")
     create.add_argument("--ttl-hours", type=float, default=24.0, help="valid for (default 24)")
+    create.add_argument(
+        "--url", metavar="URL", help="this platform's address as terminals reach it (put into the QR code)"
+    )
+    create.add_argument(
+        "--qr", metavar="FILE.png", type=Path, help="also write a QR code (platform address + code) as PNG"
+    )
     create.add_argument("--json", action="store_true")
 
     subs = commands.add_parser("submissions", help="received submissions").add_subparsers(

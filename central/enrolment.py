@@ -16,6 +16,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from central.keys import PlatformKeys
 from central.store import CentralStore, Device, EnrolmentCode
@@ -28,6 +29,9 @@ CODE_LENGTH = 10
 DEVICE_CODE_LENGTH = 3
 DEFAULT_CODE_TTL = timedelta(hours=24)
 SITE_CODE_PATTERN = re.compile(r"^[A-Z0-9]{2,8}$")
+# The enrolment QR's content, read by the terminal's devices.enrolment_qr (same format; a
+# test holds the two together): the prefix, then {"url": ..., "code": ...} as compact JSON.
+ENROLMENT_QR_PREFIX = "tongban-enrol:"
 
 
 class InvalidSiteCode(ValueError):
@@ -80,6 +84,25 @@ def issue_code(
     )
     log.info("Issued an enrolment code for site %s, valid until %s", site_code, now + ttl)
     return IssuedCode(code=f"{raw[:5]}-{raw[5:]}", site_code=site_code, expires_at=now + ttl)
+
+
+def enrolment_qr_text(central_url: str, code: str) -> str:
+    """The QR content that hands a terminal this platform's address and a one-time code."""
+    import json
+
+    url = central_url.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ValueError(f"the platform's address {central_url!r} must start with http:// or https://")
+    return ENROLMENT_QR_PREFIX + json.dumps({"url": url, "code": code}, separators=(",", ":"))
+
+
+def write_enrolment_qr(text: str, path: Path) -> None:
+    """Write ``text`` as a QR code PNG at ``path`` (a full QR, never Micro QR; big modules)."""
+    import segno
+
+    # Error level M survives a phone screen's glare or a slightly crumpled print-out; scale
+    # 10 px per module with the standard 4-module quiet zone reads well from 20-40 cm.
+    segno.make_qr(text, error="m").save(str(path), kind="png", scale=10, border=4)
 
 
 def _device_code_candidates(count: int = 32) -> list[str]:

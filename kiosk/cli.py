@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Modules under kiosk.commands that add sub-commands, in the order `--help` lists them.
 COMMAND_MODULES = (
-    "catalog", "forms", "enroll", "submit", "queue", "sync", "receipt", "printers", "scan", "run",
+    "catalog", "forms", "enroll", "submit", "queue", "sync", "receipt", "printers", "scan", "run", "doctor",
     "hall", "staff", "audit", "report",
 )
 
@@ -116,7 +116,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ctx = CliContext(data_dir_arg=args.data_dir)
     try:
-        ctx.start_logging()
+        try:
+            ctx.start_logging()
+        except ConfigError:
+            # `kiosk doctor` reports a broken config file itself instead of stopping at it.
+            if not getattr(args, "survives_bad_config", False):
+                raise
+            from kiosk.config import default_config
+
+            ctx._config = default_config()
+            ctx.start_logging()
         log.info("kiosk %s: %s", version(), args.command)
         return handler(args, ctx)
     except CommandError as exc:

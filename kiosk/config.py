@@ -271,6 +271,27 @@ KEYS: tuple[Key, ...] = (
     Key("staff", "lockout_minutes", int, 15,
         "How long a locked-out staff account is refused (a supervisor can reset its PIN sooner).",
         Range(1, 1440)),
+    # [devices]
+    Key("devices", "idcard_port", str, "",
+        "Serial port of the resident ID card reader (e.g. `/dev/ttyUSB0`, `COM3`); empty = no reader."),
+    Key("devices", "idcard_baudrate", int, 115200,
+        "Baud rate of the ID card reader (most readers: 115200).", Range(1200, 921600)),
+    Key("devices", "scanner_port", str, "",
+        "Serial port of a barcode scanner in serial (USB CDC) mode; empty = none "
+        "(keyboard-wedge scanners need no setting)."),
+    Key("devices", "scanner_baudrate", int, 9600,
+        "Baud rate of the serial barcode scanner.", Range(1200, 921600)),
+    Key("devices", "camera", bool, False,
+        "Whether this kiosk has a document/QR camera (`kiosk doctor` then checks that one is present)."),
+    Key("devices", "decoder", ("zxing", "zbar"), "zxing",
+        "Barcode decoder for camera frames and image files: `zxing` (zxing-cpp, faster) or `zbar` (pyzbar)."),
+    # [doctor]
+    Key("doctor", "min_free_disk_mb", int, 500,
+        "`kiosk doctor` fails when the data folder's disk has less free space than this (MB), "
+        "and warns below twice this.", Range(10, 1_000_000)),
+    Key("doctor", "max_clock_skew_seconds", int, 120,
+        "`kiosk doctor` fails when this terminal's clock differs from the central platform's by more "
+        "(receipts, appointment tokens and logs rely on the time).", Range(1, 86400)),
     # [logging]
     Key("logging", "level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO",
         "Least severe message written to the log file."),
@@ -308,6 +329,8 @@ class Config:
     catalog: Any
     printing: Any
     staff: Any
+    devices: Any
+    doctor: Any
     logging: Any
     config_version: int
     source: Path | None = None  # the file read, or None when all defaults

@@ -314,7 +314,56 @@ def migrate(db: Database, path: Path) -> int:
 
 def _refuse_newer(version: int, path: Path) -> None:
     if version > LATEST_VERSION:
-        raise StoreError(
-            f"database {path} was written by a newer Tongban (schema version {version}; "
-            f"this software knows up to {LATEST_VERSION}); update the software"
+        raise NewerDatabaseError(path, version)
+
+
+class NewerDatabaseError(StoreError):
+    """The database was written by a newer Tongban: its schema version is above ours.
+
+    Opening it would risk writing rows the newer schema does not expect, so it is refused
+    untouched. ``path``, ``version`` (the file's) and ``latest`` (ours) are kept for callers.
+    """
+
+    def __init__(self, path: Path, version: int) -> None:
+        self.path = Path(path)
+        self.version = version
+        self.latest = LATEST_VERSION
+        super().__init__(
+            f"database {path} was written by a newer Tongban (schema version {version}; this "
+            f"software knows up to {LATEST_VERSION}); update the software: install the Tongban bundle "
+            "that wrote it (or a newer one), or restore the database backup made before the update; do not "
+            "delete the file, it may hold submissions not yet sent"
         )
+
+
+def schema_version_of(path: Path) -> int | None:
+    """The schema version recorded in the database file at ``path``, read only.
+
+    ``None`` when there is no such file. Nothing is created, migrated or locked for long:
+    ``kiosk doctor`` and the start-up check use it before anything opens the store.
+
+    Raises:
+        StoreError: the file exists but is not a readable SQLite database.
+    """
+    import sqlite3
+
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=5)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open database {path}: {exc}") from exc
+    try:
+        return current_version(Database(conn, execute_plugins=False))
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"database {path} is damaged or not a Tongban database ({exc})") from exc
+    finally:
+        conn.close()
+
+
+def refuse_newer_database(path: Path) -> None:
+    """Raise :class:`NewerDatabaseError` if the file at ``path`` is newer than this software."""
+    version = schema_version_of(path)
+    if version is not None:
+        _refuse_newer(version, path)

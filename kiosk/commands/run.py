@@ -28,8 +28,10 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     """``kiosk run [--windowed] [--demo]``."""
+    from kiosk.doctor import refuse_newer_database
     from kiosk.ui.app import run_kiosk
 
+    refuse_newer_database(ctx.data_dir)  # before Qt starts: a clear SetupError, exit 2
     if args.demo:
         from kiosk.ui.demo_central import DemoCentral
 

@@ -559,6 +559,15 @@ def run_kiosk(
         window.show()
     else:
         window.showFullScreen()
+    # systemd (deploy/tongban-kiosk.service): READY once the loop runs, WATCHDOG from the loop, STOPPING at quit.
+    from kiosk.systemd import Watchdog
+
+    watchdog = Watchdog.from_env()
+    if watchdog.ping_interval_ms:
+        pings = QTimer(app, interval=watchdog.ping_interval_ms, timeout=watchdog.ping)
+        pings.start()
+    app.aboutToQuit.connect(watchdog.stopping)
+    QTimer.singleShot(0, watchdog.ready)
     log.info("kiosk running (%s%s)", "windowed" if windowed else "full screen", ", demo" if demo else "")
     try:
         app.exec()

@@ -79,6 +79,7 @@ class KioskWindow(QWidget):
         idle_warning_ms: int = 20_000,
         id_reader: DemoIdCardReader | None = None,
         voice: Voice | None = None,
+        card_poller: Any = None,
     ) -> None:
         super().__init__()
         self.setObjectName("KioskRoot")
@@ -87,6 +88,9 @@ class KioskWindow(QWidget):
         self.kiosk_mode = kiosk_mode
         self.id_reader = id_reader
         self.voice = voice or Voice(parent=self)
+        self.card_poller: Any = None  # a real ID card reader ([devices] idcard_port), polled on the identify screen
+        if card_poller is not None:
+            self.attach_card_reader(card_poller)
         self.demo_identities: Mapping[str, Identity] = demo_identities() if state.demo else {}
         self._closing_allowed = not kiosk_mode
         self.setWindowTitle(state.hall.name(state.lang))
@@ -155,6 +159,8 @@ class KioskWindow(QWidget):
         if isinstance(previous, Screen) and previous is not target:
             previous.reset()
         self.stack.setCurrentWidget(target)
+        if self.card_poller is not None:
+            self.card_poller.set_active(name == "identify")
         target.entered()
         self._arm_idle()
         self.speak_screen()
@@ -275,6 +281,22 @@ class KioskWindow(QWidget):
             self._scan_refused("scan.demo_none")
         else:
             self.handle_scan(result)
+
+    def attach_card_reader(self, poller: Any) -> None:
+        """Use a real ID card reader (:class:`kiosk.ui.devices.IdCardPoller`)."""
+        self.card_poller = poller
+        poller.card_read.connect(self._card_read)
+        poller.card_failed.connect(self._card_failed)
+
+    def _card_read(self, identity: Identity) -> None:
+        screen = self.screens["identify"]
+        if self.current_name() == "identify" and isinstance(screen, IdentifyScreen):
+            screen._card_read(identity)
+
+    def _card_failed(self, why: str) -> None:
+        screen = self.screens["identify"]
+        if self.current_name() == "identify" and isinstance(screen, IdentifyScreen):
+            screen.card_problem(why)
 
     # --- voice ---------------------------------------------------------------------------------
 
@@ -541,10 +563,15 @@ def run_kiosk(
         demo=demo,
     )
     reader = DemoIdCardReader() if demo else None
+    poller = None
+    if config.devices.idcard_port and not demo:
+        from kiosk.ui.devices import IdCardPoller
+
+        poller = IdCardPoller(config.devices.idcard_port, config.devices.idcard_baudrate)
     timeout_ms = config.terminal.idle_timeout_seconds * 1000
     window = KioskWindow(state, kiosk_mode=not windowed, idle_timeout_ms=timeout_ms,
                          idle_warning_ms=min(20_000, timeout_ms // 3), id_reader=reader,
-                         voice=Voice(config.terminal.voice_engine))
+                         voice=Voice(config.terminal.voice_engine), card_poller=poller)
     from kiosk.ui.scanner import WedgeKeyFilter
 
     wedge = WedgeKeyFilter(parent=window)
@@ -579,5 +606,7 @@ def run_kiosk(
         backend.close()
         if reader is not None:
             reader.stop()
+        if poller is not None:
+            poller.stop()
     log.info("kiosk stopped")
     return 0

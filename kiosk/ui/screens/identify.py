@@ -40,7 +40,8 @@ class IdentifyScreen(Screen):
         frame, box = card(margins=36)
         frame.setObjectName("card_reader")
         box.addWidget(label(s.tr("identify.card_title"), "section"))
-        box.addWidget(label(s.tr("identify.card_hint")))
+        has_reader = s.demo or self.shell.card_poller is not None
+        box.addWidget(label(s.tr("identify.card_hint" if has_reader else "identify.no_reader"), name="card_hint"))
         if s.demo:
             box.addWidget(label(s.tr("identify.demo_hint"), "muted"))
             for key, identity in self.shell.demo_identities.items():
@@ -126,6 +127,15 @@ class IdentifyScreen(Screen):
         self.reading = False
         if self.content is not None:
             self.card_status.setText(self.state.tr("identify.card_failed"))
+
+    def card_problem(self, why: str) -> None:
+        """The real reader reported trouble: say what to do (keep the card still, or ask staff)."""
+        self.reading = False
+        if self.content is not None:
+            key = {"removed": "identify.card_removed", "unreadable": "identify.card_failed"}.get(
+                why, "identify.reader_problem")
+            self.card_status.setText(self.state.tr(key))
+            self.shell.speak(self.state.tr(key))
 
     def clear_session(self) -> None:
         """A new citizen: forget the typed number."""

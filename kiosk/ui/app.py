@@ -36,6 +36,7 @@ from kiosk.ui.screens.form import FormScreen
 from kiosk.ui.screens.guide import GuideScreen
 from kiosk.ui.screens.home import HomeScreen
 from kiosk.ui.screens.identify import IdentifyScreen
+from kiosk.ui.screens.maintenance import MaintenanceScreen
 from kiosk.ui.screens.review import ReviewScreen
 from kiosk.ui.screens.status import StatusScreen
 from kiosk.ui.session import KioskState
@@ -47,6 +48,8 @@ from sync.submission import EnqueuedSubmission
 log = logging.getLogger(__name__)
 
 STATUS_REFRESH_MS = 30_000
+MAINTENANCE_TAPS = 5  # taps on the hall's name ...
+MAINTENANCE_TAP_WINDOW = 4.0  # ... within this many seconds open the maintenance screen
 ACTIVITY_EVENTS = frozenset({
     QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin, QEvent.Type.Wheel,
     QEvent.Type.TouchUpdate, QEvent.Type.MouseMove,
@@ -105,6 +108,8 @@ class KioskWindow(QWidget):
         self.strip = StatusStrip(state)
         self.strip.call_staff.connect(self.call_staff)
         self.strip.voice_toggled.connect(self._voice_toggled)
+        self.strip.hall_tapped.connect(self._hall_tapped)
+        self._hall_taps: list[float] = []
         layout.addWidget(self.strip)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
@@ -113,7 +118,7 @@ class KioskWindow(QWidget):
         self._pending_catalog: Any = None  # a catalog update waiting for the session to end
         self.screens: dict[str, Screen] = {}
         for screen_class in (HomeScreen, AppointmentScreen, CatalogScreen, GuideScreen, IdentifyScreen, FormScreen,
-                             ReviewScreen, SubmittedScreen, RatingScreen, StatusScreen):
+                             ReviewScreen, SubmittedScreen, RatingScreen, StatusScreen, MaintenanceScreen):
             screen = screen_class(self)
             self.screens[screen.name] = screen
             self.stack.addWidget(screen)
@@ -252,6 +257,11 @@ class KioskWindow(QWidget):
             screen.clear_session()
             screen.check_in(result.text)
             return
+        if kind == PayloadKind.ENROLMENT:  # only a signed-in technician's maintenance screen enrols
+            screen = self.screens["maintenance"]
+            if current == "maintenance" and isinstance(screen, MaintenanceScreen) and screen.account is not None:
+                screen.enrol(result.text)
+                return
         if kind == PayloadKind.ID_NUMBER and result.payload.ok and current == "identify":
             screen = self.screens["identify"]
             assert isinstance(screen, IdentifyScreen)
@@ -281,6 +291,15 @@ class KioskWindow(QWidget):
             self._scan_refused("scan.demo_none")
         else:
             self.handle_scan(result)
+
+    def _hall_tapped(self) -> None:
+        """Five taps on the hall's name within four seconds: the technicians' maintenance screen."""
+        now = time.monotonic()
+        self._hall_taps = [t for t in self._hall_taps if now - t < MAINTENANCE_TAP_WINDOW] + [now]
+        if len(self._hall_taps) >= MAINTENANCE_TAPS and self.current_name() != "maintenance":
+            self._hall_taps = []
+            self.end_session("maintenance")
+            self.go("maintenance")
 
     def attach_card_reader(self, poller: Any) -> None:
         """Use a real ID card reader (:class:`kiosk.ui.devices.IdCardPoller`)."""

@@ -217,6 +217,31 @@ class KioskBackend:
         with client_for(enrolment, **settings) as client:
             return raise_help_request(store, client)
 
+    # --- technicians -----------------------------------------------------------------------
+
+    def technician_sign_in(self, username: str, pin: str) -> Any:
+        """A staff sign-in (argon2id, lock-out, audited) for the maintenance screen."""
+        from datetime import timedelta
+
+        from sync.staff import LockoutPolicy, sign_in
+
+        staff = self.config.staff
+        policy = LockoutPolicy(staff.max_failed_signins, timedelta(minutes=staff.lockout_minutes))
+        return sign_in(self.store(), username, pin, policy=policy)
+
+    def doctor(self) -> list[Any]:
+        """``kiosk doctor``'s checks."""
+        from kiosk.doctor import run_checks
+        from kiosk.paths import resolve_config_path
+
+        return run_checks(self.data_dir, resolve_config_path(self.data_dir))
+
+    def enrol_from_qr(self, text: str) -> Any:
+        """Enrol (again) from a scanned enrolment QR code; raises with a technician's message."""
+        from kiosk.commands.enroll import enroll_from_payload
+
+        return enroll_from_payload(self.data_dir, self.config, text, force=True, device_name="kiosk")
+
     def demo_receipt_scan(self) -> Any:
         """Demo: a photo of the newest receipt's QR code, decoded by the camera pipeline's decoder.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QPushButton, QSizePolicy, QWidget
 
@@ -24,6 +24,7 @@ class StatusStrip(QFrame):
 
     call_staff = Signal()
     voice_toggled = Signal(bool)
+    hall_tapped = Signal()  # five quick taps open the technicians' maintenance screen
 
     def __init__(self, state: KioskState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -35,6 +36,7 @@ class StatusStrip(QFrame):
         self._two_rows: bool | None = None
 
         self.hall = label("", "hall", wrap=False, name="hall")
+        self.hall.installEventFilter(self)
         self.clock = label("", "", wrap=False, name="clock")
         self.central_label = label("", "", wrap=False, name="central")
         self.queue_label = label("", "", wrap=False, name="queue")
@@ -92,6 +94,12 @@ class StatusStrip(QFrame):
     def _widgets(self) -> list[QWidget]:
         return [self.hall, self.clock, self.central_label, self.queue_label, self.printer_label,
                 self.lang_zh, self.lang_en, self.large, self.voice, self.staff]
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A tap on the hall's name (the technicians' gesture); never swallowed."""
+        if watched is self.hall and event.type() == QEvent.Type.MouseButtonPress:
+            self.hall_tapped.emit()
+        return False
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Fold into two rows on a portrait screen."""

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -140,11 +141,11 @@ def rss_mb() -> float:
 
 def sessions(count: int) -> list[tuple[int, float, int, int]]:
     """Run ``count`` scripted sessions; (sessions done, RSS MB, QObjects under the window, Python objects)."""
-    from PySide6.QtCore import QObject
+    from PySide6.QtCore import QEvent, QObject
     from PySide6.QtWidgets import QApplication
 
     from forms import example_answers
-    from kiosk.background import pending_tasks
+    from kiosk.background import UiThreadGarbageCollector, pending_tasks
     from kiosk.catalog_source import open_catalog
     from kiosk.config import load_config
     from kiosk.ui.app import KioskWindow
@@ -158,6 +159,7 @@ def sessions(count: int) -> list[tuple[int, float, int, int]]:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     samples: list[tuple[int, float, int, int]] = []
+    type_counts: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp)
         _, public = generate_keypair()
@@ -171,6 +173,7 @@ def sessions(count: int) -> list[tuple[int, float, int, int]]:
         state = KioskState(catalog=open_catalog(data_dir, config), backend=backend,
                            hall=Hall(config.hall.name_zh, config.hall.name_en), demo=True)
         window = KioskWindow(state, kiosk_mode=False, idle_timeout_ms=3_600_000)
+        collector = UiThreadGarbageCollector(parent=window)  # as run_kiosk does
         window.resize(1920, 1080)
         window.show()
         identity = demo_identities()["zhang_san"]
@@ -183,6 +186,9 @@ def sessions(count: int) -> list[tuple[int, float, int, int]]:
                     break
                 time.sleep(0.001)
             app.processEvents()
+            # what the running event loop does between two events: destroy the widgets handed to
+            # deleteLater() (processEvents() outside exec() never does, which would look like a leak)
+            app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
         for n in range(1, count + 1):
             service = services[n % len(services)]
@@ -222,13 +228,20 @@ def sessions(count: int) -> list[tuple[int, float, int, int]]:
             settle()
             window.end_session("bench")
             settle()
-            if n == 10 or n % 100 == 0:
+            if n in (10, 20, 50) or n % 100 == 0:
                 gc.collect()
+                if os.environ.get("BENCH_UI_TYPES"):  # which object types grow (investigating a leak)
+                    counts = Counter(type(o).__name__ for o in gc.get_objects())
+                    if n > 10:
+                        growth = sorted(((counts[k] - type_counts.get(k, 0), k) for k in counts), reverse=True)[:12]
+                        print(f"  growth since the last sample: {growth}", file=sys.stderr)
+                    type_counts = counts
                 samples.append((n, rss_mb(), len(window.findChildren(QObject)), len(gc.get_objects())))
                 print(f"  {n:5d} sessions: RSS {samples[-1][1]:.1f} MB", file=sys.stderr)
         window.allow_close()
         window.close()
         settle()
+        collector.stop()
         backend.close()
     return samples
 

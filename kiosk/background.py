@@ -14,12 +14,13 @@ the callbacks are dropped instead of touching a dead widget.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +52,24 @@ class BackgroundTask(QRunnable):
         self._on_done = on_done
         self._on_error = on_error
         self._context = context
-        self._relay = _Relay()  # created on the UI thread, so delivery is queued to it
+        # Created on the UI thread, so delivery is queued to it; parented to the application so that
+        # Qt, not Python, destroys it (with deleteLater, after its last signal), on the UI thread.
+        self._relay: _Relay | None = _Relay(QCoreApplication.instance())
         self._relay.done.connect(self._deliver_done)
         self._relay.failed.connect(self._deliver_error)
 
     def run(self) -> None:  # worker thread
         """Do the work and hand the outcome to the UI thread."""
+        relay, work = self._relay, self._work
+        if relay is None or work is None:
+            return
         try:
-            result = self._work()
+            result = work()
         except Exception as exc:
             log.warning("background task %s failed: %s: %s", self.name, type(exc).__name__, exc)
-            self._deliver(self._relay.failed, exc)
+            self._deliver(relay.failed, exc)
         else:
-            self._deliver(self._relay.done, result)
+            self._deliver(relay.done, result)
 
     def _deliver(self, signal: Any, value: Any) -> None:
         try:
@@ -97,7 +103,20 @@ class BackgroundTask(QRunnable):
             self._forget()
 
     def _forget(self) -> None:
+        """Let go of everything: the task, its closures (which may hold a citizen's answers) and its relay.
+
+        The relay's signal connections point back at this task from C++, a cycle Python's
+        garbage collector cannot see; without cutting it every task and everything its
+        closures captured (answers, scanned pages) would stay in memory for good.
+        """
         _RUNNING.discard(self)
+        self._work = self._on_done = self._on_error = None
+        self._context = None
+        relay, self._relay = self._relay, None
+        if relay is not None and shiboken6.isValid(relay):
+            relay.done.disconnect()
+            relay.failed.disconnect()
+            relay.deleteLater()
 
 
 def run_in_background(
@@ -123,3 +142,36 @@ def pending_tasks() -> int:
 def wait_for_background(timeout_ms: int = 30_000) -> bool:
     """Block until the thread pool is idle (shutdown only: never call this from a screen)."""
     return QThreadPool.globalInstance().waitForDone(timeout_ms)
+
+
+class UiThreadGarbageCollector(QObject):
+    """Python's cyclic garbage collection, run only on the UI thread.
+
+    The collector normally runs in whichever thread happens to allocate when a threshold is
+    crossed: the sync worker or a print job. If a cycle it frees holds the last reference
+    to a Qt widget owned by Python, the widget is destroyed on that thread, and Qt widgets
+    must only ever be destroyed on the UI thread: the kiosk crashes (we saw it, as a
+    segmentation fault in ``gc`` under a print job, after a few dozen sessions). So the
+    automatic collector is switched off and a timer collects on the UI thread instead: the
+    youngest generation every second, everything every 30 s. Reference counting, which
+    frees almost everything, is not affected.
+    """
+
+    def __init__(self, interval_ms: int = 1000, full_every: int = 30, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.full_every = full_every
+        self.ticks = 0
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.collect)
+        gc.disable()
+        self.timer.start(interval_ms)
+
+    def collect(self) -> int:
+        """One collection (the youngest generation, or all of them every ``full_every`` ticks)."""
+        self.ticks += 1
+        return gc.collect(2 if self.ticks % self.full_every == 0 else 0)
+
+    def stop(self) -> None:
+        """Back to Python's own collector (tests, shutdown)."""
+        self.timer.stop()
+        gc.enable()

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication, QLayout, QStackedWidget, QVBoxLayout
 
 from devices.identity import Identity
 from forms import ServiceDefinition, Wizard
-from kiosk.background import run_in_background, wait_for_background
+from kiosk.background import UiThreadGarbageCollector, run_in_background, wait_for_background
 from kiosk.ui.devices import DemoIdCardReader, demo_identities
 from kiosk.ui.overlay import Overlay
 from kiosk.ui.screens.appointment import AppointmentScreen
@@ -599,6 +599,7 @@ def run_kiosk(
     window.demo_appointment = demo_appointment
     run_in_background(lambda: backend.record_config(config.source), context=window, name="config audit")
     install_sigterm_quit(app, window)
+    collector = UiThreadGarbageCollector(parent=window)
     worker = _start_sync_worker(data_dir, config, window)
     if windowed:
         window.resize(1600, 900)
@@ -622,6 +623,7 @@ def run_kiosk(
         window.close()
         worker.stop()
         wait_for_background()
+        collector.stop()
         backend.close()
         if reader is not None:
             reader.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from PySide6.QtWidgets import QWidget
 
@@ -57,3 +58,39 @@ def _alive(widget: QWidget) -> bool:
     import shiboken6
 
     return shiboken6.isValid(widget)
+
+
+def test_a_finished_task_keeps_nothing_its_closures_captured(qtbot) -> None:
+    """A citizen's answers captured by a task's closures must not outlive the task (privacy and memory)."""
+    import gc
+    import weakref
+
+    class Answers:  # stands in for a form's answers or a scanned page
+        pass
+
+    def task() -> tuple[Callable[[], object], weakref.ref[Answers]]:
+        answers = Answers()
+        return (lambda: answers), weakref.ref(answers)  # only the closure holds the answers
+
+    work, alive = task()
+    delivered: list[object] = []
+    run_in_background(work, on_done=lambda value: delivered.append(type(value)))
+    del work
+    qtbot.waitUntil(lambda: bool(delivered) and pending_tasks() == 0, timeout=5000)
+    qtbot.wait(50)  # the relay's deleteLater
+    gc.collect()
+    assert alive() is None
+
+
+def test_python_garbage_is_collected_on_the_ui_thread_only(qtbot) -> None:
+    import gc
+
+    from kiosk.background import UiThreadGarbageCollector
+
+    collector = UiThreadGarbageCollector(interval_ms=20, full_every=2)
+    try:
+        assert not gc.isenabled()
+        qtbot.waitUntil(lambda: collector.ticks >= 3, timeout=5000)
+    finally:
+        collector.stop()
+    assert gc.isenabled()

@@ -59,7 +59,9 @@ class Screen(QWidget):
         if self.content is not None:
             self.content.hide()
             self._outer.removeWidget(self.content)
-            self.content.setParent(None)
+            # Still parented to the screen, the widget stays owned by Qt and is destroyed by the event
+            # loop on the UI thread. (setParent(None) would hand it to Python, whose garbage collector
+            # may then destroy it on whichever thread happens to collect: a crash.)
             self.content.deleteLater()
             self.content = None
 

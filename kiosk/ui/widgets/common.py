@@ -88,8 +88,7 @@ def clear_layout(layout: QLayout) -> None:
         widget = item.widget()
         if widget is not None:
             widget.hide()
-            widget.setParent(None)
-            widget.deleteLater()
+            widget.deleteLater()  # stays Qt-owned until the event loop destroys it (see Screen.reset)
         elif item.layout() is not None:
             clear_layout(item.layout())
             item.layout().deleteLater()

@@ -388,9 +388,9 @@ class FieldCard(QWidget):
         old = self.editor
         self.editor = self._make_editor()
         layout.insertWidget(position, self.editor)
+        layout.removeWidget(old)
         old.hide()
-        old.setParent(None)
-        old.deleteLater()
+        old.deleteLater()  # Qt-owned until the event loop destroys it on the UI thread (see Screen.reset)
 
     def _signature(self) -> QWidget:
         state = self.host.state

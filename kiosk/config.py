@@ -271,6 +271,9 @@ KEYS: tuple[Key, ...] = (
     Key("staff", "lockout_minutes", int, 15,
         "How long a locked-out staff account is refused (a supervisor can reset its PIN sooner).",
         Range(1, 1440)),
+    Key("staff", "idle_signout_minutes", int, 10,
+        "The agent station signs staff out after this many minutes without a key press or click.",
+        Range(1, 480)),
     # [logging]
     Key("logging", "level", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO",
         "Least severe message written to the log file."),

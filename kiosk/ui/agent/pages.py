@@ -120,11 +120,15 @@ class AgentPage(QWidget):
         raise NotImplementedError
 
     def reset(self) -> None:
-        """Destroy the page's widgets."""
+        """Destroy the page's widgets.
+
+        The old content keeps its parent until Qt deletes it on the UI thread: a parentless
+        widget would belong to Python, and a garbage collection that happens to run on a
+        worker thread would then delete it there (and crash).
+        """
         if self.content is not None:
             self.content.hide()
             self._outer.removeWidget(self.content)
-            self.content.setParent(None)
             self.content.deleteLater()
             self.content = None
 

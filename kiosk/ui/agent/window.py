@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QHBoxLayout,
+    QLayout,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -84,6 +85,8 @@ class AgentWindow(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(0)
+        # the pages change what they hold: they must not change the window's minimum size under the user
+        outer.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self.bar = QFrame()
         self.bar.setObjectName("AgentBar")
         self.bar.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)

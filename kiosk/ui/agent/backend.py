@@ -15,9 +15,18 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+# Imported at start-up rather than first inside a background task (where it would delay the
+# first receipt); see also kiosk.ui.agent.collector.
+import printing.compose
+import printing.daily_report
+import printing.queue
 from forms import ServiceDefinition
+from kiosk.commands.enroll import client_settings_from
 from kiosk.ui.backend import PRINTER, KioskBackend, PrintOutcome
+from printing import Bilingual, PrintError
 from sync.audit import AuditAction
+from sync.client import ClientError
+from sync.engine import client_for
 from sync.outbox import ACCEPTED, CANCELLED, DEAD, PENDING, SENDING, QueueEntry
 from sync.report import DailySummary, daily_summary, write_csv
 from sync.search import SearchQuery, search_submissions
@@ -106,17 +115,14 @@ class AgentBackend(KioskBackend):
         The receipt printed before is used again when there is one; otherwise it is built
         from the masked summary (a printer problem is an outcome, not an error).
         """
-        from printing import Bilingual, PrintError
-        from printing.compose import receipt_for_submission
-        from printing.queue import UnknownPrintJob
-
+        receipt_for_submission = printing.compose.receipt_for_submission
         store = self.store()
         entry = store.find(receipt_no)
         queue = self._print_queue()
         try:
             try:
                 queue.latest_for(entry.receipt_no)
-            except UnknownPrintJob:
+            except printing.queue.UnknownPrintJob:
                 data = receipt_for_submission(entry.receipt_no, entry.summary, hall_name=Bilingual(*hall_name),
                                               service=service)
                 job = queue.submit_receipt(data, printer=PRINTER, requested_by=account.username)
@@ -158,24 +164,19 @@ class AgentBackend(KioskBackend):
 
     def export_summary(self, day: date, folder: Path) -> ExportedSummary:
         """Write ``daily-summary-DAY.csv`` and ``.pdf`` into ``folder``."""
-        from printing.daily_report import write_daily_pdf
-
         summary = self.daily_summary(day)
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         csv_path = folder / f"daily-summary-{day.isoformat()}.csv"
         pdf_path = folder / f"daily-summary-{day.isoformat()}.pdf"
         write_csv(summary, csv_path)
-        write_daily_pdf(summary, pdf_path)
+        printing.daily_report.write_daily_pdf(summary, pdf_path)
         log.info("daily summary %s written to %s", day, folder)
         return ExportedSummary(csv_path, pdf_path)
 
     # --- help requests --------------------------------------------------------------------------
 
     def _client(self) -> Any:
-        from kiosk.commands.enroll import client_settings_from
-        from sync.engine import client_for
-
         enrolment = self.store().enrolment()
         if enrolment is None:
             raise Offline("this terminal is not enrolled")
@@ -185,8 +186,6 @@ class AgentBackend(KioskBackend):
 
     def help_requests(self) -> list[Any]:
         """The hall's open help requests, oldest first; raises :class:`Offline`."""
-        from sync.client import ClientError
-
         try:
             with self._client() as client:
                 return list(client.open_help_requests())
@@ -195,8 +194,6 @@ class AgentBackend(KioskBackend):
 
     def acknowledge_help(self, request_id: str, account: StaffAccount) -> Any:
         """Take a help request (the platform records who); raises :class:`Offline`."""
-        from sync.client import ClientError
-
         try:
             with self._client() as client:
                 answer = client.acknowledge_help_request(request_id, account.username)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.background import run_in_background
 from kiosk.ui.agent.backend import AgentBackend, Offline
+from kiosk.ui.agent.collector import MainThreadCollector
 from kiosk.ui.agent.pages import AgentPage, HelpPage, QueuePage, ReportPage, SearchPage, SignInPage
 from kiosk.ui.agent.submit import SubmitPage
 from kiosk.ui.agent.theme import agent_stylesheet
@@ -79,6 +80,7 @@ class AgentWindow(QWidget):
         self.choose_folder = choose_folder or _choose_folder
         self.help_requests: list[Any] | None = None  # None: not known (offline or not fetched yet)
         self.help_error = ""
+        self.collector = MainThreadCollector(self)
         apply_theme(QApplication.instance(), False)  # the font; sizes come from the window's own sheet
         self.setStyleSheet(agent_stylesheet())
 
@@ -278,6 +280,7 @@ class AgentWindow(QWidget):
     def shutdown(self) -> None:
         """Stop timers and the activity filter (the window is going away)."""
         QApplication.instance().removeEventFilter(self._activity)
+        self.collector.stop()
         self.idle_timer.stop()
         self.help_timer.stop()
 

@@ -54,6 +54,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, name: str) -
     widget.setObjectName(name)
     widget.setHorizontalHeaderLabels(list(headers))
     widget.verticalHeader().setVisible(False)
+    widget.verticalHeader().setDefaultSectionSize(36)
     widget.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     widget.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     widget.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -244,6 +244,7 @@ class SubmitPage(AgentPage):
         host = FieldHost(s, wizard, lambda _edit, _extra: None, self._scan, self._answered)
         for f in wizard.visible_fields(step):
             field_card = FieldCard(host, f)
+            self._desk_placeholders(field_card)
             self.cards[f.id] = field_card
             column.addWidget(field_card)
         column.addStretch(1)
@@ -256,6 +257,14 @@ class SubmitPage(AgentPage):
         row.addStretch(1)
         row.addWidget(button(s.tr("agent.submit.next"), self.form_next, "primary", name="next", focus=True))
         layout.addLayout(row)
+
+    def _desk_placeholders(self, field_card: FieldCard) -> None:
+        """The kiosk's hints speak of touching and its on-screen keypad; here staff type on a keyboard."""
+        s = self.state
+        touch_hints = {s.tr("field.tap_to_type_numbers"), s.tr("field.tap_to_type")}
+        for edit in field_card.findChildren(QLineEdit):
+            if edit.placeholderText() in touch_hints:
+                edit.setPlaceholderText(s.tr("agent.submit.type_here"))
 
     def field(self, field_id: str) -> FieldCard:
         """The card of a field on the current step."""

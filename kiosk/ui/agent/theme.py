@@ -77,8 +77,11 @@ QComboBox QAbstractItemView {{ font-size: {BODY}px; background: {p.surface}; }}
 QTableWidget, QListWidget {{ background: {p.surface}; border: 1px solid {p.border}; border-radius: 6px;
     gridline-color: {p.border}; font-size: {SMALL + 1}px; selection-background-color: {p.primary};
     selection-color: {p.on_primary}; }}
+QTableWidget::item {{ padding: 2px 12px; }}
+QListWidget::item {{ padding: 10px 14px; border-bottom: 1px solid {p.border}; }}
+QListWidget::item:hover {{ background: {p.accent_soft}; }}
 QHeaderView::section {{ background: {p.accent_soft}; color: {p.primary_dark}; font-weight: bold;
-    border: none; border-right: 1px solid {p.border}; padding: 4px 8px; font-size: {SMALL}px; }}
+    border: none; border-right: 1px solid {p.border}; padding: 6px 12px; font-size: {SMALL}px; }}
 QCheckBox {{ font-size: {BODY}px; }}
 QScrollBar:vertical {{ width: 14px; background: {p.background}; }}
 QScrollBar::handle:vertical {{ background: {p.border}; border-radius: 6px; min-height: 40px; }}

@@ -61,7 +61,9 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, name: str) -
     widget.setAlternatingRowColors(False)
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
-            widget.setItem(r, c, QTableWidgetItem(text))
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)  # a long reason is cut short in a narrow window
+            widget.setItem(r, c, item)
     header = widget.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(True)

@@ -19,6 +19,7 @@ from kiosk.ui.devices import DemoIdCardReader
 from kiosk.ui.session import Hall, KioskState
 from sync.staff import add_staff
 from sync.store import database_path, open_store
+from tests.hall.conftest import bundled_catalog, central, make_terminal  # noqa: F401 (the real platform's fixtures)
 from tests.ui.conftest import enrol
 
 AGENT_PIN = "482913"

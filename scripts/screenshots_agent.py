@@ -55,7 +55,7 @@ def _sign(window: AgentWindow) -> None:
 
 
 def _earlier_work(backend: AgentBackend, state: KioskState) -> None:
-    """Submissions made at the kiosk earlier today, one of them refused by the platform; a help request."""
+    """Submissions made earlier today (one at this desk, one refused by the platform); two help requests."""
     from kiosk.commands.enroll import client_settings_from
     from sync.engine import client_for
     from sync.hall_sync import raise_help_request
@@ -67,6 +67,9 @@ def _earlier_work(backend: AgentBackend, state: KioskState) -> None:
         store.enqueue(service.id, service.version, names, service_name={"zh_CN": service.name.zh_CN,
                                                                         "en": service.name.en},
                       session_seconds=412.0)
+    store.enqueue(service.id, service.version, {"name": "赵六", "id_number": "110105194912310021"},
+                  service_name={"zh_CN": service.name.zh_CN, "en": service.name.en}, agent_id="wang.li",
+                  session_seconds=655.0)
     refused = store.enqueue("social-security-card-replacement", "1",
                             {"name": "王五", "id_number": "110105194912310021"},
                             service_name={"zh_CN": "社会保障卡补换", "en": "Social security card replacement"})

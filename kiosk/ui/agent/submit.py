@@ -414,7 +414,7 @@ class SubmitPage(AgentPage):
         self.print_outcome = None
         self.go("done")
         self._print()
-        worker = getattr(self.station, "sync_worker", None)
+        worker = self.station.sync_worker
         if worker is not None:
             worker.wake()
 

@@ -80,6 +80,7 @@ class AgentWindow(QWidget):
         self.choose_folder = choose_folder or _choose_folder
         self.help_requests: list[Any] | None = None  # None: not known (offline or not fetched yet)
         self.help_error = ""
+        self.sync_worker: Any = None  # set by run_agent_station: woken after each submission
         self.collector = MainThreadCollector(self)
         apply_theme(QApplication.instance(), False)  # the font; sizes come from the window's own sheet
         self.setStyleSheet(agent_stylesheet())

@@ -271,6 +271,9 @@ KEYS: tuple[Key, ...] = (
     Key("staff", "lockout_minutes", int, 15,
         "How long a locked-out staff account is refused (a supervisor can reset its PIN sooner).",
         Range(1, 1440)),
+    Key("staff", "idle_signout_minutes", int, 10,
+        "The agent station signs staff out after this many minutes without a key press or click.",
+        Range(1, 480)),
     # [devices]
     Key("devices", "idcard_port", str, "",
         "Serial port of the resident ID card reader (e.g. `/dev/ttyUSB0`, `COM3`); empty = no reader."),

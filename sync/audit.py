@@ -47,6 +47,8 @@ class AuditAction:
     SIGN_IN_OK = "sign-in-ok"
     SIGN_IN_FAILED = "sign-in-failed"
     SIGN_IN_LOCKED = "sign-in-locked"  # refused: the account is locked out
+    SIGN_OUT = "sign-out"  # staff signed out at the agent station (or were signed out when idle)
+    HELP_ACKNOWLEDGED = "help-acknowledged"  # staff took a citizen's help request
     STAFF_ADDED = "staff-added"
     STAFF_PIN_RESET = "staff-pin-reset"
     CONFIG_CHANGE = "config-change"

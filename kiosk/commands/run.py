@@ -3,7 +3,8 @@
 ``--demo`` runs against the reference central platform started on localhost, with the
 terminal enrolled against it and simulated devices (an ID card "tap" with demo
 identities, a sample document for the scanner), so the whole journey can be tried on a
-laptop. See ``docs/ui.md``.
+laptop. ``--agent`` (or ``[terminal] mode = "agent"``) starts the staff station instead
+(docs/agent.md). See ``docs/ui.md``.
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ def register(sub: Any) -> None:
     p.add_argument("--windowed", action="store_true", help="a normal window instead of full screen (development)")
     p.add_argument("--demo", action="store_true",
                    help="demo mode: local central platform, enrolled terminal, simulated devices")
+    p.add_argument("--agent", action="store_true",
+                   help="the agent (staff) station, whatever [terminal] mode says")
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    """``kiosk run [--windowed] [--demo]``."""
+    """``kiosk run [--windowed] [--demo] [--agent]``."""
     from kiosk.doctor import refuse_newer_database
     from kiosk.ui.app import run_kiosk
 
@@ -37,6 +40,6 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 
         with DemoCentral(ctx.data_dir, ctx.config) as central:
             central.enrol_terminal()
-            return run_kiosk(ctx.data_dir, ctx.config, windowed=args.windowed, demo=True,
+            return run_kiosk(ctx.data_dir, ctx.config, windowed=args.windowed, demo=True, agent=args.agent,
                              demo_appointment=central.new_appointment)
-    return run_kiosk(ctx.data_dir, ctx.config, windowed=args.windowed, demo=False)
+    return run_kiosk(ctx.data_dir, ctx.config, windowed=args.windowed, demo=False, agent=args.agent)

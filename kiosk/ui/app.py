@@ -562,8 +562,16 @@ def run_kiosk(
     demo: bool = False,
     argv: list[str] | None = None,
     demo_appointment: Any = None,
+    agent: bool = False,
 ) -> int:
-    """Start the kiosk application and run it until SIGTERM; the exit status."""
+    """Start the kiosk application and run it until SIGTERM; the exit status.
+
+    ``agent`` (or ``[terminal] mode = "agent"``) starts the staff station instead.
+    """
+    if agent or getattr(config.terminal, "mode", "kiosk") == "agent":
+        from kiosk.ui.agent.app import run_agent_station
+
+        return run_agent_station(data_dir, config, demo=demo, argv=argv)
     from kiosk.catalog_source import open_catalog
     from kiosk.ui.backend import KioskBackend
     from kiosk.ui.session import Hall

@@ -145,7 +145,7 @@ def sessions(count: int) -> list[tuple[int, float, int, int]]:
     from PySide6.QtWidgets import QApplication
 
     from forms import example_answers
-    from kiosk.background import UiThreadGarbageCollector, pending_tasks
+    from kiosk.background import pending_tasks
     from kiosk.catalog_source import open_catalog
     from kiosk.config import load_config
     from kiosk.ui.app import KioskWindow
@@ -173,7 +173,6 @@ def sessions(count: int) -> list[tuple[int, float, int, int]]:
         state = KioskState(catalog=open_catalog(data_dir, config), backend=backend,
                            hall=Hall(config.hall.name_zh, config.hall.name_en), demo=True)
         window = KioskWindow(state, kiosk_mode=False, idle_timeout_ms=3_600_000)
-        collector = UiThreadGarbageCollector(parent=window)  # as run_kiosk does
         window.resize(1920, 1080)
         window.show()
         identity = demo_identities()["zhang_san"]
@@ -241,7 +240,7 @@ def sessions(count: int) -> list[tuple[int, float, int, int]]:
         window.allow_close()
         window.close()
         settle()
-        collector.stop()
+        window.collector.stop()
         backend.close()
     return samples
 

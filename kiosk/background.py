@@ -148,30 +148,40 @@ class UiThreadGarbageCollector(QObject):
     """Python's cyclic garbage collection, run only on the UI thread.
 
     The collector normally runs in whichever thread happens to allocate when a threshold is
-    crossed: the sync worker or a print job. If a cycle it frees holds the last reference
-    to a Qt widget owned by Python, the widget is destroyed on that thread, and Qt widgets
-    must only ever be destroyed on the UI thread: the kiosk crashes (we saw it, as a
-    segmentation fault in ``gc`` under a print job, after a few dozen sessions). So the
-    automatic collector is switched off and a timer collects on the UI thread instead: the
-    youngest generation every second, everything every 30 s. Reference counting, which
-    frees almost everything, is not affected.
+    crossed: the sync worker, a print job, a module imported on first use. PySide's wrappers
+    are not safe to traverse or free there while the UI thread creates and deletes widgets,
+    and a cycle holding the last reference to a Python-owned widget would destroy it on the
+    wrong thread. Both crashed the kiosk (a segmentation fault in ``gc`` under a print job
+    after a few dozen benchmark sessions; now and then in the agent station's tests). So
+    while a window lives, automatic collection is off and a UI-thread timer collects the
+    generations whose counts are over their thresholds (the approach pyqtgraph's
+    ``GarbageCollector`` takes). Reference counting, which frees almost everything, is not
+    affected.
     """
 
-    def __init__(self, interval_ms: int = 1000, full_every: int = 30, parent: QObject | None = None) -> None:
+    def __init__(self, interval_ms: int = 500, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.full_every = full_every
+        self._was_enabled = gc.isenabled()
+        self._threshold = gc.get_threshold()
         self.ticks = 0
+        gc.disable()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.collect)
-        gc.disable()
         self.timer.start(interval_ms)
 
-    def collect(self) -> int:
-        """One collection (the youngest generation, or all of them every ``full_every`` ticks)."""
+    def collect(self) -> None:
+        """Collect the generations whose counts are over their thresholds (UI thread)."""
         self.ticks += 1
-        return gc.collect(2 if self.ticks % self.full_every == 0 else 0)
+        count0, count1, count2 = gc.get_count()
+        if count0 > self._threshold[0]:
+            gc.collect(0)
+            if count1 > self._threshold[1]:
+                gc.collect(1)
+                if count2 > self._threshold[2]:
+                    gc.collect(2)
 
     def stop(self) -> None:
-        """Back to Python's own collector (tests, shutdown)."""
+        """Back to automatic collection as it was (window closed, shutdown, end of a test)."""
         self.timer.stop()
-        gc.enable()
+        if self._was_enabled:
+            gc.enable()

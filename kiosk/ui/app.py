@@ -123,6 +123,7 @@ class KioskWindow(QWidget):
             self.screens[screen.name] = screen
             self.stack.addWidget(screen)
         self.overlay = Overlay(self)
+        self.collector = UiThreadGarbageCollector(parent=self)  # Qt objects die on the UI thread only
 
         # idle timeout: a quiet period, then a countdown, then the wipe
         self.idle_timeout_ms = idle_timeout_ms
@@ -607,7 +608,6 @@ def run_kiosk(
     window.demo_appointment = demo_appointment
     run_in_background(lambda: backend.record_config(config.source), context=window, name="config audit")
     install_sigterm_quit(app, window)
-    collector = UiThreadGarbageCollector(parent=window)
     worker = _start_sync_worker(data_dir, config, window)
     if windowed:
         window.resize(1600, 900)
@@ -631,7 +631,7 @@ def run_kiosk(
         window.close()
         worker.stop()
         wait_for_background()
-        collector.stop()
+        window.collector.stop()
         backend.close()
         if reader is not None:
             reader.stop()

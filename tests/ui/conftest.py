@@ -169,6 +169,7 @@ def make_kiosk(qtbot: object, data_dir: Path) -> Iterator[Callable[..., Kiosk]]:
         window.countdown_timer.stop()
         window.status_timer.stop()
         wait_for_background()
+        window.collector.stop()
         QApplication.processEvents()
         reader.stop()
         backend.close()

@@ -108,6 +108,7 @@ def test_call_staff_reaches_the_platform_or_sends_the_citizen_to_the_desk(
     kiosk.tap("call_staff")
     kiosk.qtbot.waitUntil(lambda: kiosk.text("overlay_text") == tr("zh_CN", "staff.called"), timeout=20_000)
     kiosk.tap("overlay_ok")
+    assert not kiosk.window.overlay.is_open
 
 
 def test_call_staff_offline_says_go_to_the_help_desk(make_kiosk) -> None:

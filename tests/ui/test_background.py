@@ -87,7 +87,7 @@ def test_python_garbage_is_collected_on_the_ui_thread_only(qtbot) -> None:
 
     from kiosk.background import UiThreadGarbageCollector
 
-    collector = UiThreadGarbageCollector(interval_ms=20, full_every=2)
+    collector = UiThreadGarbageCollector(interval_ms=20)
     try:
         assert not gc.isenabled()
         qtbot.waitUntil(lambda: collector.ticks >= 3, timeout=5000)

@@ -226,14 +226,6 @@ def test_large_type_rerenders_with_bigger_targets(make_kiosk) -> None:
     assert not kiosk.state.large_type
 
 
-def test_call_staff_sends_the_citizen_to_the_help_desk(make_kiosk) -> None:
-    kiosk = make_kiosk()
-    kiosk.tap("call_staff")
-    assert kiosk.text("overlay_text") == tr("zh_CN", "staff.message")
-    kiosk.tap("overlay_ok")
-    assert not kiosk.window.overlay.is_open
-
-
 def test_an_ampersand_in_a_category_name_is_shown_not_made_a_shortcut(make_kiosk) -> None:
     kiosk = make_kiosk(language="en")
     kiosk.tap("start")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 # Imported at start-up rather than first inside a background task (where it would delay the
-# first receipt); see also kiosk.ui.agent.collector.
+# first receipt); see also kiosk.background.UiThreadGarbageCollector.
 import printing.compose
 import printing.daily_report
 import printing.queue

@@ -25,9 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.background import run_in_background
+from kiosk.background import UiThreadGarbageCollector, run_in_background
 from kiosk.ui.agent.backend import AgentBackend, Offline
-from kiosk.ui.agent.collector import MainThreadCollector
 from kiosk.ui.agent.pages import AgentPage, HelpPage, QueuePage, ReportPage, SearchPage, SignInPage
 from kiosk.ui.agent.submit import SubmitPage
 from kiosk.ui.agent.theme import agent_stylesheet
@@ -81,7 +80,7 @@ class AgentWindow(QWidget):
         self.help_requests: list[Any] | None = None  # None: not known (offline or not fetched yet)
         self.help_error = ""
         self.sync_worker: Any = None  # set by run_agent_station: woken after each submission
-        self.collector = MainThreadCollector(self)
+        self.collector = UiThreadGarbageCollector(parent=self)
         apply_theme(QApplication.instance(), False)  # the font; sizes come from the window's own sheet
         self.setStyleSheet(agent_stylesheet())
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from kiosk.ui.widgets.common import label
+from kiosk.ui.widgets.common import label, scrub
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskWindow
@@ -59,6 +59,7 @@ class Screen(QWidget):
         if self.content is not None:
             self.content.hide()
             self._outer.removeWidget(self.content)
+            scrub(self.content)
             # Still parented to the screen, the widget stays owned by Qt and is destroyed by the event
             # loop on the UI thread. (setParent(None) would hand it to Python, whose garbage collector
             # may then destroy it on whichever thread happens to collect: a crash.)

@@ -6,7 +6,17 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QFrame, QLabel, QLayout, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.ui.theme import set_role
 
@@ -81,6 +91,18 @@ def expanding(widget: QWidget) -> QWidget:
     return widget
 
 
+def scrub(widget: QWidget) -> None:
+    """Empty every text a citizen typed or was shown in ``widget`` and its children.
+
+    Widgets are destroyed by the event loop a moment after a screen is left (``deleteLater``);
+    until then nothing of the last citizen may remain in them. Their signals stay blocked: the
+    widgets are on their way out.
+    """
+    for child in [*widget.findChildren(QLineEdit), *widget.findChildren(QPlainTextEdit), *widget.findChildren(QLabel)]:
+        child.blockSignals(True)  # a cleared box must not "answer" empty: the screen is going, not the citizen
+        child.clear()
+
+
 def clear_layout(layout: QLayout) -> None:
     """Remove and destroy every item of ``layout`` (widgets are deleted, not hidden)."""
     while layout.count():
@@ -88,6 +110,7 @@ def clear_layout(layout: QLayout) -> None:
         widget = item.widget()
         if widget is not None:
             widget.hide()
+            scrub(widget)
             widget.deleteLater()  # stays Qt-owned until the event loop destroys it (see Screen.reset)
         elif item.layout() is not None:
             clear_layout(item.layout())

@@ -40,7 +40,7 @@ from forms.model import ADDRESS_PARTS
 from forms.validation import FieldMessage, resolve_date_bound
 from kiosk.ui.session import KioskState
 from kiosk.ui.theme import set_role
-from kiosk.ui.widgets.common import button, card, label
+from kiosk.ui.widgets.common import button, card, label, scrub
 from kiosk.ui.widgets.signature import SignaturePad
 from sync.submission import Attachment
 
@@ -390,6 +390,7 @@ class FieldCard(QWidget):
         layout.insertWidget(position, self.editor)
         layout.removeWidget(old)
         old.hide()
+        scrub(old)
         old.deleteLater()  # Qt-owned until the event loop destroys it on the UI thread (see Screen.reset)
 
     def _signature(self) -> QWidget:

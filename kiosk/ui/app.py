@@ -59,13 +59,15 @@ ACTIVITY_EVENTS = frozenset({
 class IdleWatcher(QObject):
     """Restarts the idle timer on every touch, key or click anywhere in the application."""
 
-    def __init__(self, on_activity: Any, parent: QObject | None = None) -> None:
+    def __init__(self, on_activity: Any, parent: QObject | None = None,
+                 events: frozenset[QEvent.Type] = ACTIVITY_EVENTS) -> None:
         super().__init__(parent)
         self._on_activity = on_activity
+        self._events = events
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Note activity; never swallow the event."""
-        if event.type() in ACTIVITY_EVENTS:
+        if event.type() in self._events:
             self._on_activity()
         return False
 

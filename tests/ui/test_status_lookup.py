@@ -18,6 +18,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit
 
 from catalog import DEFAULT_CATALOG_DIR
+from devices.wedge import WedgeDetector
 from forms import load_catalog
 from kiosk.commands.enroll import enrol_terminal
 from kiosk.i18n import tr
@@ -57,7 +58,8 @@ def _wedge_scan(kiosk: Kiosk, text: str) -> None:
 
 
 def _install_wedge(kiosk: Kiosk) -> WedgeKeyFilter:
-    wedge = WedgeKeyFilter(parent=kiosk.window)
+    # a wider gap than the kiosk's 40 ms: a loaded CI machine must not turn a scan into typing
+    wedge = WedgeKeyFilter(WedgeDetector(max_gap=0.2), parent=kiosk.window)
     wedge.scanned.connect(kiosk.window.handle_scan)
     QApplication.instance().installEventFilter(wedge)
     return wedge

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -30,6 +30,7 @@ from kiosk.ui.agent.backend import AgentBackend, Offline
 from kiosk.ui.agent.pages import AgentPage, HelpPage, QueuePage, ReportPage, SearchPage, SignInPage
 from kiosk.ui.agent.submit import SubmitPage
 from kiosk.ui.agent.theme import agent_stylesheet
+from kiosk.ui.app import IdleWatcher
 from kiosk.ui.devices import DemoIdCardReader
 from kiosk.ui.session import KioskState
 from kiosk.ui.theme import apply_theme
@@ -39,22 +40,9 @@ from sync.staff import StaffAccount
 log = logging.getLogger(__name__)
 
 HELP_REFRESH_MS = 15_000
+# staff activity: a click, a key, the wheel (a mouse merely moving over the desk is not someone working)
 ACTIVITY_EVENTS = frozenset({QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel})
 PAGE_ORDER = ("submit", "search", "queue", "report", "help")
-
-
-class _ActivityFilter(QObject):
-    """Calls back on every key press or click anywhere in the application."""
-
-    def __init__(self, on_activity: Callable[[], None], parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._on_activity = on_activity
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Note activity; never swallow the event."""
-        if event.type() in ACTIVITY_EVENTS:
-            self._on_activity()
-        return False
 
 
 class AgentWindow(QWidget):
@@ -144,7 +132,7 @@ class AgentWindow(QWidget):
         self.idle_timer.setSingleShot(True)
         self.idle_timer.setInterval(max(1, idle_signout_ms))
         self.idle_timer.timeout.connect(lambda: self.sign_out("idle"))
-        self._activity = _ActivityFilter(self._active, self)
+        self._activity = IdleWatcher(self._active, self, events=ACTIVITY_EVENTS)
         QApplication.instance().installEventFilter(self._activity)
         self.help_timer = QTimer(self)
         self.help_timer.setInterval(HELP_REFRESH_MS)

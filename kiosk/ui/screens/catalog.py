@@ -54,7 +54,7 @@ class CatalogScreen(Screen):
         self.category_buttons = {}
         for category_id, text in [(ALL, s.tr("catalog.all")), *((c.id, s.text(c.name)) for c in s.catalog.categories)]:
             widget = button(text, lambda c=category_id: self._choose_category(c), "category", checkable=True,
-                            name=f"category_{category_id or 'all'}")
+                            name=f"category_{category_id or 'all'}", wrap=True)
             widget.setChecked(category_id == self.category and not self.query)
             column.addWidget(widget)
             self.category_buttons[category_id] = widget
@@ -111,7 +111,7 @@ class CatalogScreen(Screen):
             if not service.guide.completable_at_kiosk:
                 text += " · " + s.tr("catalog.window_only")
             widget = button(text, lambda sv=service: self.shell.open_guide(sv), "service",
-                            name=f"service_{service.id}")
+                            name=f"service_{service.id}", wrap=True)
             self._list_layout.addWidget(widget)
         if not found:
             self._list_layout.addWidget(label(s.tr("catalog.nothing_found"), "subtitle", name="nothing_found"))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
@@ -41,9 +42,11 @@ def button(
     name: str = "",
     checkable: bool = False,
     focus: bool = False,
+    wrap: bool = False,
 ) -> QPushButton:
     """A big touch button; never takes keyboard focus unless asked (keypads keep the field's focus)."""
-    widget = QPushButton(text.replace("&", "&&"))  # "&" would make a keyboard mnemonic ("Household _Residence")
+    # "&" would make a keyboard mnemonic ("Household _Residence"); wrap: long texts in narrow columns
+    widget = WrappingButton(text) if wrap else QPushButton(text.replace("&", "&&"))
     widget.setCheckable(checkable)
     if not focus:
         widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -89,6 +92,51 @@ def expanding(widget: QWidget) -> QWidget:
     """Let ``widget`` grow in both directions."""
     widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
     return widget
+
+
+class WrappingButton(QPushButton):
+    """A push button whose text wraps at word (or, for Chinese, character) boundaries to fit its width.
+
+    Qt's push buttons never wrap, so a long English department name in a narrow (portrait)
+    column would be cut off. The button keeps the full text and re-breaks it whenever its
+    width changes; its minimum height follows the number of lines.
+    """
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text.replace("&", "&&"))
+        self._full = text
+        self._padding = 80  # the style sheet's horizontal padding and border, both sides, and a margin
+        # the layout decides the width (the unbroken text must not make the column wider)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Re-break the text for the new width."""
+        super().resizeEvent(event)
+        wrapped = wrap_text(self._full, QFontMetrics(self.font()), max(40, event.size().width() - self._padding))
+        shown = wrapped.replace("&", "&&")
+        if shown != self.text():
+            self.setText(shown)
+            lines = wrapped.count("\n") + 1
+            self.setMinimumHeight(QFontMetrics(self.font()).lineSpacing() * lines + 36)
+
+
+# a CJK character (a line may break after any), or a run of other characters with the spaces after it
+_BREAKABLE = re.compile(r"[\u3000-\u9fff\uff00-\uffef]|[^\s\u3000-\u9fff\uff00-\uffef]+\s*|\s+")
+
+
+def wrap_text(text: str, metrics: QFontMetrics, width: int) -> str:
+    """``text`` with line breaks so that no line is wider than ``width`` px (existing breaks kept)."""
+    out: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in _BREAKABLE.findall(paragraph):
+            if line and metrics.horizontalAdvance((line + word).rstrip()) > width:
+                out.append(line.rstrip())
+                line = word.lstrip()
+            else:
+                line += word
+        out.append(line.rstrip())
+    return "\n".join(out)
 
 
 def scrub(widget: QWidget) -> None:

@@ -330,6 +330,31 @@ class PrintQueue:
                         detail=f"{original.kind} {original.ref} job {original.id} -> job {job.id} on {target}")
         return self.run(job.id)
 
+    def reprint_receipt(
+        self,
+        receipt_no: str,
+        build: Callable[[], ReceiptData],
+        *,
+        actor: str,
+        printer: str,
+        paper: Paper | str | None = None,
+        submission_id: str | None = None,
+    ) -> PrintJob:
+        """Print a receipt again for staff or a technician; audited as ``reprint`` either way.
+
+        The document printed before is used when this terminal printed the receipt; otherwise
+        (printed elsewhere, or the job was purged) ``build()`` makes it anew from the summary.
+        """
+        try:
+            self.latest_for(receipt_no)
+        except UnknownPrintJob:
+            job = self.submit_receipt(build(), printer=printer, paper=paper, requested_by=actor)
+            with self._store.transaction() as db:
+                write_audit(db, self._clock(), "reprint", actor=actor, submission_id=submission_id,
+                            detail=f"receipt {receipt_no} job {job.id} on {printer} (built from the summary)")
+            return self.run(job.id)
+        return self.reprint(receipt_no, actor=actor, printer=printer, paper=paper)
+
     # --- documents ------------------------------------------------------------------------
 
     def document(self, job: PrintJob) -> Document:

@@ -54,15 +54,11 @@ def receipt(args: argparse.Namespace, ctx: CliContext) -> int:
         except OutboxError as exc:
             raise CommandError(f"no submission with receipt number {args.receipt_no!r} on this terminal") from exc
         queue = PrintQueue(store, printer_lookup(ctx, args.paper))
-        data, earlier_job = _receipt_data(ctx, queue, entry)
         if args.out is not None:
-            return _write_pdf(data, args.out, args.paper or ctx.config.printing.paper)
+            return _write_pdf(_receipt_data(ctx, queue, entry), args.out, args.paper or ctx.config.printing.paper)
         try:
-            if earlier_job is not None:
-                job = queue.reprint(earlier_job, actor="cli", printer=printer_name, paper=args.paper)
-            else:
-                job = queue.submit_receipt(data, printer=printer_name, paper=args.paper, requested_by="cli")
-                job = queue.run(job.id)
+            job = queue.reprint_receipt(entry.receipt_no, lambda: _built_receipt(ctx, entry), actor="cli",
+                                        printer=printer_name, paper=args.paper, submission_id=entry.submission_id)
         except PrintError as exc:
             raise CommandError(str(exc), 2) from exc
     if job.state != PRINTED:
@@ -74,18 +70,21 @@ def receipt(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-def _receipt_data(ctx: CliContext, queue: PrintQueue, entry: QueueEntry) -> tuple[ReceiptData, int | None]:
-    """What was printed for this receipt before (and that job's id), else a receipt built anew."""
+def _receipt_data(ctx: CliContext, queue: PrintQueue, entry: QueueEntry) -> ReceiptData:
+    """What was printed for this receipt before, else a receipt built anew."""
     try:
-        job = queue.latest_for(entry.receipt_no)
-        return queue.receipt_data(job.id), job.id
+        return queue.receipt_data(queue.latest_for(entry.receipt_no).id)
     except UnknownPrintJob:
-        pass
+        return _built_receipt(ctx, entry)
+
+
+def _built_receipt(ctx: CliContext, entry: QueueEntry) -> ReceiptData:
+    """A receipt built from the submission's masked summary and the active catalog."""
     from printing.compose import receipt_for_submission
 
     hall = Bilingual(ctx.config.hall.name_zh, ctx.config.hall.name_en)
     return receipt_for_submission(entry.receipt_no, entry.summary, hall_name=hall,
-                                  service=_service(ctx, entry.service_id)), None
+                                  service=_service(ctx, entry.service_id))
 
 
 def _service(ctx: CliContext, service_id: str) -> Any:

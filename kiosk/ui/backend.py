@@ -33,6 +33,13 @@ class PrintOutcome:
     output: str = ""
     error: str = ""
 
+    @classmethod
+    def of(cls, job: Any) -> PrintOutcome:
+        """What became of a print job that has run."""
+        if job.state != "printed":
+            return cls(False, error=job.last_error or job.state)
+        return cls(True, output=job.output or "")
+
 
 @dataclass(frozen=True)
 class StatusAnswer:
@@ -198,9 +205,7 @@ class KioskBackend:
         except (PrintError, ValueError) as exc:
             log.warning("ticket %s not printed: %s", ticket.ticket_no, exc)
             return PrintOutcome(False, error=str(exc))
-        if job.state != "printed":
-            return PrintOutcome(False, error=job.last_error or job.state)
-        return PrintOutcome(True, output=job.output or "")
+        return PrintOutcome.of(job)
 
     def call_staff(self) -> Any:
         """Raise a help request to the agent stations (through the platform); whether it arrived."""
@@ -296,9 +301,7 @@ class KioskBackend:
         except PrintError as exc:
             log.warning("receipt %s not printed: %s", submission.receipt_no, exc)
             return PrintOutcome(False, error=str(exc))
-        if job.state != "printed":
-            return PrintOutcome(False, error=job.last_error or job.state)
-        return PrintOutcome(True, output=job.output or "")
+        return PrintOutcome.of(job)
 
     def printer_ready(self) -> bool | None:
         """True when the receipt printer can print, False when it cannot, None when unknown."""

@@ -60,6 +60,9 @@ def test_receipt_without_out_reprints_on_the_configured_pdf_printer(
     assert printed.is_relative_to(data_dir / "receipts") and printed.is_file()
     row = store.db.execute("SELECT state, requested_by, paper FROM print_jobs").fetchone()
     assert tuple(row) == ("printed", "cli", "58mm")
+    # never printed here before: built from the summary, and audited as a reprint like any other
+    audit = store.db.execute("SELECT actor, detail FROM audit_log WHERE action = 'reprint'").fetchall()
+    assert len(audit) == 1 and audit[0][0] == "cli" and "built from the summary" in audit[0][1]
 
 
 def test_unknown_receipt_number_is_one_clear_line(kiosk_cmd: Kiosk, store: Store) -> None:

@@ -24,6 +24,7 @@ from forms import ServiceDefinition
 from kiosk.commands.enroll import client_settings_from
 from kiosk.ui.backend import PRINTER, KioskBackend, PrintOutcome
 from printing import Bilingual, PrintError
+from printing.data import ReceiptData
 from sync.audit import AuditAction
 from sync.client import ClientError
 from sync.engine import client_for
@@ -115,28 +116,20 @@ class AgentBackend(KioskBackend):
         The receipt printed before is used again when there is one; otherwise it is built
         from the masked summary (a printer problem is an outcome, not an error).
         """
-        receipt_for_submission = printing.compose.receipt_for_submission
         store = self.store()
         entry = store.find(receipt_no)
-        queue = self._print_queue()
+
+        def build() -> ReceiptData:
+            return printing.compose.receipt_for_submission(entry.receipt_no, entry.summary,
+                                                           hall_name=Bilingual(*hall_name), service=service)
+
         try:
-            try:
-                queue.latest_for(entry.receipt_no)
-            except printing.queue.UnknownPrintJob:
-                data = receipt_for_submission(entry.receipt_no, entry.summary, hall_name=Bilingual(*hall_name),
-                                              service=service)
-                job = queue.submit_receipt(data, printer=PRINTER, requested_by=account.username)
-                store.audit(AuditAction.REPRINT, actor=account.username, submission_id=entry.submission_id,
-                            detail=f"receipt {entry.receipt_no} job {job.id} on {PRINTER} (built from the summary)")
-                job = queue.run(job.id)
-            else:
-                job = queue.reprint(entry.receipt_no, actor=account.username, printer=PRINTER)
+            job = self._print_queue().reprint_receipt(entry.receipt_no, build, actor=account.username,
+                                                      printer=PRINTER, submission_id=entry.submission_id)
         except PrintError as exc:
             log.warning("receipt %s not reprinted: %s", entry.receipt_no, exc)
             return PrintOutcome(False, error=str(exc))
-        if job.state != "printed":
-            return PrintOutcome(False, error=job.last_error or job.state)
-        return PrintOutcome(True, output=job.output or "")
+        return PrintOutcome.of(job)
 
     # --- the sync queue -----------------------------------------------------------------------
 

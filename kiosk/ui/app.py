@@ -112,6 +112,7 @@ class KioskWindow(QWidget):
         self.strip.voice_toggled.connect(self._voice_toggled)
         self.strip.hall_tapped.connect(self._hall_tapped)
         self._hall_taps: list[float] = []
+        self._staff_key = "staff.offline"  # what the last "call staff" came to (re-shown after a language switch)
         layout.addWidget(self.strip)
         self.stack = QStackedWidget()
         layout.addWidget(self.stack, 1)
@@ -364,7 +365,7 @@ class KioskWindow(QWidget):
 
     def _reopen_staff(self) -> None:
         s = self.state
-        self.overlay.open("staff", s.tr("staff.title"), s.tr(getattr(self, "_staff_key", "staff.offline")),
+        self.overlay.open("staff", s.tr("staff.title"), s.tr(self._staff_key),
                           [(s.tr("common.ok"), self.overlay.close_overlay, "primary", "overlay_ok")])
 
     def ask_cancel(self) -> None:

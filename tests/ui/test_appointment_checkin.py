@@ -16,6 +16,7 @@ import pytest
 
 from kiosk.commands.enroll import enrol_terminal
 from kiosk.i18n import tr
+from sync.checkin import MESSAGES, RefusalKind
 from sync.client import CentralClient
 from sync.store import database_path, open_store
 from tests.support.central_process import central_cli, start_central_process, stop_central_process
@@ -64,9 +65,9 @@ def test_an_appointment_qr_checks_in_prints_a_ticket_and_cannot_be_used_twice(
     kiosk.wait_screen("home")
     _wedge_scan(kiosk, token)  # the same code again
     kiosk.qtbot.waitUntil(lambda: kiosk.has("refusal"), timeout=20_000)
-    assert "已" in kiosk.text("refusal") and not kiosk.has("ticket_no")
+    assert kiosk.text("refusal") == MESSAGES[RefusalKind.USED]["zh_CN"] and not kiosk.has("ticket_no")
     kiosk.tap("lang_en")  # the refusal follows the language
-    assert "already" in kiosk.text("refusal")
+    assert kiosk.text("refusal") == MESSAGES[RefusalKind.USED]["en"]
 
 
 def test_a_forged_or_early_appointment_is_refused_in_plain_words(make_kiosk, central: Path) -> None:
@@ -78,10 +79,12 @@ def test_a_forged_or_early_appointment_is_refused_in_plain_words(make_kiosk, cen
     kiosk.tap("appointment")
     _wedge_scan(kiosk, forged)
     kiosk.qtbot.waitUntil(lambda: kiosk.has("refusal"), timeout=20_000)
-    assert "不是" in kiosk.text("refusal") or "伪" in kiosk.text("refusal") or "签发" in kiosk.text("refusal")
+    assert kiosk.text("refusal") == MESSAGES[RefusalKind.FORGED]["zh_CN"]
     early = _appointment(central, minutes_from_now=600)
     _wedge_scan(kiosk, early)
-    kiosk.qtbot.waitUntil(lambda: kiosk.has("refusal") and "早" in kiosk.text("refusal"), timeout=20_000)
+    early_message = MESSAGES[RefusalKind.TOO_EARLY]["zh_CN"].split("{")[0]  # "您来早了，请于 " + the time
+    kiosk.qtbot.waitUntil(lambda: kiosk.has("refusal") and kiosk.text("refusal").startswith(early_message),
+                          timeout=20_000)
 
 
 def test_a_walk_in_takes_a_numbered_ticket_for_a_category(make_kiosk, central: Path) -> None:

@@ -21,10 +21,9 @@ from forms.idnumber import normalize_id_number
 from kiosk.background import run_in_background
 from kiosk.ui.agent.pages import AgentPage
 from kiosk.ui.backend import PrintOutcome
-from kiosk.ui.devices import scan_sample_page, scanner_available
 from kiosk.ui.screens.review import referenced_files
 from kiosk.ui.widgets.common import button, card, label
-from kiosk.ui.widgets.fields import FieldCard, FieldHost
+from kiosk.ui.widgets.fields import FieldCard, FieldHost, scan_document_page
 from sync.enrolment import NotEnrolled
 from sync.submission import EnqueuedSubmission
 
@@ -241,7 +240,7 @@ class SubmitPage(AgentPage):
         column = QVBoxLayout(inner)
         column.setContentsMargins(0, 0, 8, 0)
         column.setSpacing(12)
-        host = FieldHost(s, wizard, lambda _edit, _extra: None, self._scan, self._answered)
+        host = FieldHost(s, wizard, lambda _edit, _extra: None, scan_document_page, self._answered)
         for f in wizard.visible_fields(step):
             field_card = FieldCard(host, f)
             self._desk_placeholders(field_card)
@@ -284,16 +283,6 @@ class SubmitPage(AgentPage):
         if self.step == "form" and wizard is not None and [f.id for f in wizard.visible_fields()] != list(self.cards):
             self.render()
 
-    def _scan(self, field_card: FieldCard) -> None:
-        s = self.state
-        if not scanner_available(s.demo):
-            field_card.scanning(False, s.tr("attachment.no_scanner"))
-            return
-        field_card.scanning(True, s.tr("attachment.scanning"))
-        page = len(field_card.answer or []) + 1
-        run_in_background(lambda: scan_sample_page(page), on_done=field_card.add_file,
-                          on_error=lambda _e: field_card.scanning(False, s.tr("attachment.failed")),
-                          context=field_card, name="scan page")
 
     def form_next(self) -> None:
         """Check the step: on to the next one or the review, or show the problems by their fields."""

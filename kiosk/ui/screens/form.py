@@ -17,11 +17,9 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QProgressBar, QScrollArea, QVBoxLayout, QWidget
 
-from kiosk.background import run_in_background
-from kiosk.ui.devices import scan_sample_page, scanner_available
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets.common import button, card, label
-from kiosk.ui.widgets.fields import NUMERIC_TYPES, TEXT_TYPES, FieldCard, FieldHost
+from kiosk.ui.widgets.fields import NUMERIC_TYPES, TEXT_TYPES, FieldCard, FieldHost, scan_document_page
 from kiosk.ui.widgets.keypad import NumericKeypad
 from kiosk.ui.widgets.osk import KEY_MIN_WIDTH, SPACING, OnScreenKeyboard
 
@@ -84,7 +82,7 @@ class FormScreen(Screen):
         column = QVBoxLayout(inner)
         column.setContentsMargins(0, 0, 8, 0)
         column.setSpacing(22)
-        host = FieldHost(s, wizard, self._keypad_target, self._scan, self._answered)
+        host = FieldHost(s, wizard, self._keypad_target, scan_document_page, self._answered)
         for f in fields:
             field_card = FieldCard(host, f)
             self.cards[f.id] = field_card
@@ -183,16 +181,6 @@ class FormScreen(Screen):
                 return self.state.text(field_card.field.label)
         return ""
 
-    def _scan(self, field_card: FieldCard) -> None:
-        s = self.state
-        if not scanner_available(s.demo):
-            field_card.scanning(False, s.tr("attachment.no_scanner"))
-            return
-        field_card.scanning(True, s.tr("attachment.scanning"))
-        page = len(field_card.answer or []) + 1
-        run_in_background(lambda: scan_sample_page(page), on_done=field_card.add_file,
-                          on_error=lambda _e: field_card.scanning(False, s.tr("attachment.failed")),
-                          context=field_card, name="scan page")
 
     # --- navigation --------------------------------------------------------------------------
 

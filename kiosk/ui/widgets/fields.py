@@ -38,6 +38,8 @@ from forms import Field, Wizard
 from forms.i18n import YES_NO
 from forms.model import ADDRESS_PARTS
 from forms.validation import FieldMessage, resolve_date_bound
+from kiosk.background import run_in_background
+from kiosk.ui.devices import scan_sample_page, scanner_available
 from kiosk.ui.session import KioskState
 from kiosk.ui.theme import set_role
 from kiosk.ui.widgets.common import button, card, label, scrub
@@ -70,6 +72,23 @@ class FieldHost:
     keypad_target: Callable[[QLineEdit, str], None]  # (line edit, extra key "X" / "." / "")
     scan_document: Callable[[FieldCard], None]  # ask the scanner for one page for this card
     answered: Callable[[], None] = lambda: None  # an answer changed (the screen may show or hide fields)
+
+
+def scan_document_page(field_card: FieldCard) -> None:
+    """Take one page from the document scanner into ``field_card`` (in the background).
+
+    In demo mode the scanner hands out a bundled sample page; a kiosk without a scanner
+    says so on the card.
+    """
+    s = field_card.host.state
+    if not scanner_available(s.demo):
+        field_card.scanning(False, s.tr("attachment.no_scanner"))
+        return
+    field_card.scanning(True, s.tr("attachment.scanning"))
+    page = len(field_card.answer or []) + 1
+    run_in_background(lambda: scan_sample_page(page), on_done=field_card.add_file,
+                      on_error=lambda _e: field_card.scanning(False, s.tr("attachment.failed")),
+                      context=field_card, name="scan page")
 
 
 class FieldCard(QWidget):

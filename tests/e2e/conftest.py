@@ -24,12 +24,11 @@ import pytest
 
 from catalog import DEFAULT_CATALOG_DIR
 from forms import Catalog, load_catalog
-from forms.payload import build_payload, example_answers
 from kiosk.commands.enroll import enrol_terminal
 from sync.client import CentralClient
 from sync.engine import SyncOptions, SyncReport, run_once
 from sync.store import Store, database_path, open_store
-from sync.submission import Attachment, is_attachment_ref
+from tests.support.answers import valid_answers
 from tests.support.central_process import (
     central_cli,
     central_json,
@@ -38,6 +37,8 @@ from tests.support.central_process import (
     stop_central_process,
 )
 from tests.support.faultproxy import FaultProxy
+
+__all__ = ["valid_answers"]  # the e2e tests import it from here
 
 SERVICE_ID = "residence-permit"
 
@@ -149,28 +150,6 @@ class Terminal:
             if report.pending == 0 and not report.busy:
                 break
         return reports
-
-
-def valid_answers(
-    catalog: Catalog, service_id: str, rng: random.Random
-) -> tuple[dict[str, Any], list[Attachment]]:
-    """The service's example answers with each attachment replaced by unique real bytes."""
-    definition = catalog.get(service_id)
-    answers = example_answers(definition)
-    files: list[Attachment] = []
-
-    def fresh(ref: dict[str, Any]) -> dict[str, Any]:
-        content = b"TONGBAN-TEST-ATTACHMENT " + rng.randbytes(64)
-        attachment = Attachment(content, str(ref["mime"]), str(ref.get("name") or ""))
-        files.append(attachment)
-        return attachment.ref()
-
-    for key, value in list(answers.items()):
-        if is_attachment_ref(value):
-            answers[key] = fresh(value)
-        elif isinstance(value, list) and value and all(is_attachment_ref(v) for v in value):
-            answers[key] = [fresh(v) for v in value]
-    return build_payload(definition, answers), files
 
 
 @pytest.fixture

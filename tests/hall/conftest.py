@@ -19,12 +19,11 @@ import pytest
 
 from catalog import DEFAULT_CATALOG_DIR
 from forms import Catalog, load_catalog
-from forms.payload import build_payload, example_answers
 from kiosk.commands.enroll import enrol_terminal
 from sync.client import CentralClient
 from sync.engine import SyncOptions, SyncReport, run_once
 from sync.store import Store, database_path, open_store
-from sync.submission import Attachment, is_attachment_ref
+from tests.support.answers import valid_answers
 from tests.support.central_process import (
     central_cli,
     central_json,
@@ -101,21 +100,9 @@ class Terminal:
     def submit_test(self, *, agent_id: str | None = None, service_id: str = SERVICE_ID) -> Any:
         """Queue the service's example answers as a test submission (no uploads needed)."""
         definition = self.catalog.get(service_id)
-        answers = example_answers(definition)
-        files: list[Attachment] = []
-
-        def fresh(ref: dict[str, Any]) -> dict[str, Any]:
-            attachment = Attachment(b"TONGBAN-HALL-TEST " + self.rng.randbytes(32), str(ref["mime"]))
-            files.append(attachment)
-            return attachment.ref()
-
-        for key, value in list(answers.items()):
-            if is_attachment_ref(value):
-                answers[key] = fresh(value)
-            elif isinstance(value, list) and value and all(is_attachment_ref(v) for v in value):
-                answers[key] = [fresh(v) for v in value]
+        payload, files = valid_answers(self.catalog, service_id, self.rng, marker=b"TONGBAN-HALL-TEST ")
         return self.store.enqueue(
-            service_id, definition.version, build_payload(definition, answers), attachments=files,
+            service_id, definition.version, payload, attachments=files,
             is_test=True, agent_id=agent_id,
             service_name={"zh_CN": definition.name.zh_CN, "en": definition.name.en},
         )

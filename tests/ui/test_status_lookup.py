@@ -26,7 +26,7 @@ from kiosk.ui.scanner import WedgeKeyFilter
 from sync.client import CentralClient
 from sync.engine import run_once
 from sync.store import database_path, open_store
-from tests.e2e.conftest import valid_answers
+from tests.support.answers import valid_answers
 from tests.support.central_process import central_cli, running_central
 from tests.ui.conftest import Kiosk
 

@@ -68,10 +68,12 @@ def enrol(data_dir: Path) -> None:
             central_url="http://127.0.0.1:8700", enrolled_at=datetime.now(UTC)))
 
 
-def sign(window: KioskWindow) -> None:
-    """Draw a signature on the pad, as a finger would."""
-    pad = window.findChild(QWidget, "SignaturePad")
-    points = [QPoint(80 + x * 12, 150 + int(40 * ((x % 7) - 3) / 3)) for x in range(40)]
+def sign(window: QWidget) -> None:
+    """Draw a signature across the visible signature pad, as a finger would."""
+    pad = next(w for w in window.findChildren(QWidget, "SignaturePad") if w.isVisible())
+    width, height = pad.width(), pad.height()
+    points = [QPoint(int(width * (0.1 + 0.8 * x / 39)), int(height * (0.5 + 0.25 * ((x % 7) - 3) / 3)))
+              for x in range(40)]
     QTest.mousePress(pad, Qt.MouseButton.LeftButton, pos=points[0])
     for point in points[1:]:
         QTest.mouseMove(pad, point)

@@ -23,9 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from PySide6.QtCore import QPoint, Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from kiosk.catalog_source import open_catalog  # noqa: E402
 from kiosk.config import load_config  # noqa: E402
@@ -34,7 +32,7 @@ from kiosk.ui.agent.window import AgentWindow  # noqa: E402
 from kiosk.ui.demo_central import DemoCentral  # noqa: E402
 from kiosk.ui.devices import DemoIdCardReader, demo_identities, scan_sample_page  # noqa: E402
 from kiosk.ui.session import Hall, KioskState  # noqa: E402
-from scripts.screenshots import _shrink, settle  # noqa: E402
+from scripts.screenshots import _shrink, settle, sign  # noqa: E402
 from sync.staff import add_staff  # noqa: E402
 
 log = logging.getLogger("screenshots_agent")
@@ -43,15 +41,6 @@ SIZES = {"1920x1080": (1920, 1080), "1366x768": (1366, 768)}
 LANGS = {"zh": "zh_CN", "en": "en"}
 AGENT_PIN = "482913"
 SUPERVISOR_PIN = "730561"
-
-
-def _sign(window: AgentWindow) -> None:
-    pad = next(w for w in window.findChildren(QWidget, "SignaturePad") if w.isVisible())
-    points = [QPoint(60 + x * 10, 90 + int(30 * ((x % 7) - 3) / 3)) for x in range(36)]
-    QTest.mousePress(pad, Qt.MouseButton.LeftButton, pos=points[0])
-    for point in points[1:]:
-        QTest.mouseMove(pad, point)
-    QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, pos=points[-1])
 
 
 def _earlier_work(backend: AgentBackend, state: KioskState) -> None:
@@ -147,7 +136,7 @@ def shoot(app: QApplication, out: Path, size_name: str, lang_name: str) -> list[
                 wizard.set_answer("consent", True)
                 submit.render()
                 settle(app)
-                _sign(window)
+                sign(window)
                 grab("05-submit-consent-signature")
                 step(submit.form_next, "06-submit-review")  # type: ignore[attr-defined]
                 submit.submit()  # type: ignore[attr-defined]

@@ -95,6 +95,7 @@ class DemoCentral:
             proc = subprocess.Popen(
                 self._command("serve", "--host", "127.0.0.1", "--port", str(port), "--no-access-log"),
                 stdout=subprocess.PIPE, stderr=log_file, text=True, env=_child_env(),
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
             )
         first = _first_line(proc, self.start_timeout)
         if first.startswith(LISTENING_PREFIX):
@@ -165,6 +166,14 @@ class DemoCentral:
 
 class _PortBusy(Exception):
     """The preferred port is taken."""
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM it when the kiosk dies, even by SIGKILL (Linux prctl)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _child_env() -> dict[str, str]:

@@ -70,3 +70,21 @@ def test_demo_mode_starts_the_central_platform_enrols_and_syncs(data_dir: Path) 
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_killed_demo_kiosk_takes_its_demo_platform_with_it(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "kiosk.toml").write_text('[central]\nurl = "https://central.example.org"\n', encoding="utf-8")
+    proc = _start(data_dir, "--demo", "--windowed")
+    try:
+        _wait_for_log(data_dir, "kiosk running (windowed, demo)", proc, timeout=60)
+    finally:
+        proc.kill()  # kill -9: no clean-up code runs in the kiosk
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        ps = subprocess.run(["pgrep", "-f", f"{data_dir}/demo-central"], capture_output=True, text=True)
+        if ps.stdout.strip() == "":
+            break
+        time.sleep(0.2)
+    assert ps.stdout.strip() == "", "the demo platform outlived the kiosk"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -72,12 +72,19 @@ from sync.protocol import (
     StatusPage,
     b64encode,
 )
+from sync.ratelimit import SlidingWindowLimit
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BODY_LIMIT = 64 * 1024
 HALL_BATCH_BYTES = 2 * 1024 * 1024  # 500 audit entries with long details fit
 # Path prefix -> largest request body accepted (checked before the app reads it).
+# Receipt look-ups per terminal: a citizen looks one receipt up in half a minute at the very
+# least, so 30 in 10 minutes is far above honest use and far below walking a day's receipts
+# (the sequence part of a receipt number counts up). See docs/security.md.
+RECEIPT_LOOKUPS_PER_WINDOW = 30
+RECEIPT_LOOKUP_WINDOW_SECONDS = 600.0
+
 BODY_LIMITS = (
     (f"{API_PREFIX}/submissions/batch", MAX_BATCH_BYTES),
     (f"{API_PREFIX}/attachments/", MAX_CHUNK_BYTES),
@@ -98,6 +105,9 @@ class Platform:
     uploads: AttachmentUploads
     catalog: PublishedCatalog
     hall: HallStore
+    receipt_lookups: SlidingWindowLimit = field(
+        default_factory=lambda: SlidingWindowLimit(RECEIPT_LOOKUPS_PER_WINDOW, RECEIPT_LOOKUP_WINDOW_SECONDS)
+    )
 
 
 class BodyLimitMiddleware:
@@ -465,13 +475,27 @@ def _install_routes(app: FastAPI) -> None:
         f"{API_PREFIX}/receipts/{{receipt_no}}",
         response_model=ReceiptLookup,
         tags=["case status"],
-        responses={404: _problem_doc("No submission has this receipt.")},
+        responses={
+            404: _problem_doc("No submission has this receipt."),
+            429: _problem_doc("This terminal looked up too many receipts lately; see Retry-After."),
+        },
     )
     def receipt_lookup(
         receipt_no: Annotated[str, PathParam(max_length=64)], request: Request, device: DeviceDep
     ) -> ReceiptLookup:
-        """Any receipt's case and status, from any enrolled terminal."""
-        store = _platform(request).store
+        """Any receipt's case and status, from any enrolled terminal, within a per-terminal
+        limit (``RECEIPT_LOOKUPS_PER_WINDOW``) so receipt numbers cannot be walked."""
+        platform = _platform(request)
+        wait = platform.receipt_lookups.attempt(device.device_id)
+        if wait is not None:
+            log.warning("device %s: receipt look-ups over the limit; refused", device.device_id)
+            raise ProblemError(
+                429, ProblemCode.RATE_LIMITED,
+                f"more than {platform.receipt_lookups.limit} receipt look-ups from this terminal in "
+                f"{platform.receipt_lookups.window / 60:.0f} minutes",
+                headers={"Retry-After": str(max(1, round(wait)))},
+            )
+        store = platform.store
         wanted = receipt_no.strip()
         record = store.submission_by_receipt(wanted) or store.submission_by_receipt(
             wanted.upper()

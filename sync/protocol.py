@@ -118,6 +118,7 @@ class ProblemCode:
     UPLOAD_LENGTH_MISMATCH = "upload_length_mismatch"  # 409: Upload-Length changed mid-way
     ATTACHMENT_HASH_MISMATCH = "attachment_hash_mismatch"  # 422: plaintext hash differs
     ATTACHMENT_UNREADABLE = "attachment_unreadable"  # 422: sealed box does not open
+    RATE_LIMITED = "rate_limited"  # 429: too many of these lately; see Retry-After
     INTERNAL_ERROR = "internal_error"  # 500
 
     @staticmethod

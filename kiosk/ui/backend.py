@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from forms import ServiceDefinition
+from sync.ratelimit import SlidingWindowLimit
 from sync.store import Store, database_path, open_store
 from sync.submission import Attachment, EnqueuedSubmission
 
@@ -67,6 +68,17 @@ class _PrinterContext:
     config: Any
 
 
+# Status look-ups at one kiosk, from whatever source (platform, cache, own queue): enough for
+# a family's receipts one after the other, too few to walk a day's receipt numbers. The
+# platform has its own, looser limit per terminal. See docs/security.md.
+KIOSK_LOOKUPS_PER_WINDOW = 20
+KIOSK_LOOKUP_WINDOW_SECONDS = 600.0
+
+
+class LookUpsLimited(Exception):
+    """Too many status look-ups at this kiosk lately (or the platform said so for it)."""
+
+
 class KioskBackend:
     """The terminal's store and printer, for the UI's background tasks."""
 
@@ -75,6 +87,7 @@ class KioskBackend:
         self.config = config
         self._lock = threading.Lock()
         self._store: Store | None = None
+        self._lookups = SlidingWindowLimit(KIOSK_LOOKUPS_PER_WINDOW, KIOSK_LOOKUP_WINDOW_SECONDS)
 
     # --- store ---------------------------------------------------------------------------
 
@@ -140,11 +153,13 @@ class KioskBackend:
         answer when it can be reached within a few seconds, else the cache, else this
         terminal's own queue. Blocks (SQLite, HTTP)."""
         from kiosk.commands.enroll import client_settings_from
-        from sync.client import ClientError
+        from sync.client import ClientError, RetryableError
         from sync.engine import client_for
         from sync.outbox import UnknownSubmission
         from sync.store import CaseStatus
 
+        if self._lookups.attempt("kiosk") is not None:
+            raise LookUpsLimited(f"more than {self._lookups.limit} look-ups in {self._lookups.window:.0f} s")
         store = self.store()
         enrolment = store.enrolment()
         if enrolment is not None:
@@ -156,6 +171,10 @@ class KioskBackend:
                                                      found.status_changed_at, found.status_note)])
                 return StatusAnswer(found.receipt_no, found.status, "online", found.status_changed_at,
                                     found.status_note, found.service_id)
+            except RetryableError as exc:
+                if exc.status == 429:
+                    raise LookUpsLimited("the platform refused: too many look-ups from this terminal") from exc
+                log.info("status look-up online failed (%s); using what this terminal knows", type(exc).__name__)
             except ClientError as exc:  # offline, unknown to the platform, refused: fall back to what we know
                 log.info("status look-up online failed (%s); using what this terminal knows", type(exc).__name__)
             except Exception:  # an unusable answer must not hide the cached status

@@ -160,3 +160,23 @@ def test_set_status_json_reports_the_change(
     assert change["case_no"] == case["case_no"]
     assert change["status"] == "completed"
     assert change["receipt_no"] == case["receipt_no"]
+
+
+def test_walking_receipt_numbers_is_stopped_per_terminal(
+    enrol: Callable[..., FakeTerminal], platform: Platform
+) -> None:
+    walker, honest = enrol("SZ01"), enrol("SZ01")
+    limit = platform.receipt_lookups.limit
+    answers = [
+        walker.client.get(f"/v1/receipts/SZ01K7M261123{n:05d}", headers=walker.headers).status_code
+        for n in range(limit + 1)
+    ]
+
+    assert answers[:limit] == [404] * limit
+    assert answers[limit] == 429
+    refused = walker.client.get("/v1/receipts/SZ01K7M26112300001", headers=walker.headers)
+    assert refused.headers["content-type"] == PROBLEM_CONTENT_TYPE
+    assert refused.json()["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 600
+    # another terminal of the same hall still gets answers
+    assert honest.client.get("/v1/receipts/SZ01K7M26112300001", headers=honest.headers).status_code == 404

@@ -179,3 +179,24 @@ def test_demo_scan_of_the_newest_receipt_goes_through_the_camera_decoder(make_ki
     kiosk.tap("demo_scan_receipt")
     kiosk.qtbot.waitUntil(lambda: kiosk.has("state"), timeout=20_000)
     assert kiosk.text("receipt_no") == receipt
+
+
+def test_many_look_ups_in_a_row_are_refused_in_plain_words(make_kiosk, data_dir: Path) -> None:
+    """Receipt numbers count up, so unlimited look-ups would let anyone walk a day's cases
+    (from the kiosk's cache too, offline). The kiosk allows a family's worth, then says so."""
+    from kiosk.ui.backend import KIOSK_LOOKUPS_PER_WINDOW
+
+    kiosk = make_kiosk()
+    receipt = _enqueue(data_dir)
+    kiosk.tap("status")
+    for _ in range(KIOSK_LOOKUPS_PER_WINDOW):
+        _type_on_keypad(kiosk, receipt)
+        kiosk.tap("look_up")
+        kiosk.qtbot.waitUntil(lambda: kiosk.has("state"), timeout=20_000)
+        assert kiosk.text("state") == tr("zh_CN", "status.state.waiting")
+        kiosk.tap("again")
+    _type_on_keypad(kiosk, receipt)
+    kiosk.tap("look_up")
+    kiosk.qtbot.waitUntil(lambda: kiosk.has("error") and kiosk.text("error") != "", timeout=20_000)
+    assert kiosk.text("error") == tr("zh_CN", "status.error_limited")
+    assert not kiosk.has("state")

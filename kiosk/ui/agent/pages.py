@@ -7,6 +7,7 @@ re-renders it and :meth:`AgentPage.clear` (sign-out) forgets everything it showe
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -48,6 +49,13 @@ def local_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return moment.astimezone().strftime(fmt) if moment is not None else ""
 
 
+def plain_tooltip(text: str) -> str:
+    """``text`` as a tool tip that shows exactly that text. Qt renders a tool tip as HTML
+    when it merely looks like HTML, and cell texts come from outside (reasons from the
+    platform, what staff typed): escaped in a paragraph, markup in them is shown, not run."""
+    return f"<p>{html.escape(text)}</p>"
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, name: str) -> QTableWidget:
     """A read-only table, whole rows selected one at a time."""
     widget = QTableWidget(len(rows), len(headers))
@@ -62,7 +70,7 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, name: str) -
     for r, row in enumerate(rows):
         for c, text in enumerate(row):
             item = QTableWidgetItem(text)
-            item.setToolTip(text)  # a long reason is cut short in a narrow window
+            item.setToolTip(plain_tooltip(text))  # a long reason is cut short in a narrow window
             widget.setItem(r, c, item)
     header = widget.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QVBoxLayout
 
 from kiosk.background import run_in_background
-from kiosk.ui.backend import StatusAnswer
+from kiosk.ui.backend import LookUpsLimited, StatusAnswer
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets.common import button, card, fit_one_line, label
 from kiosk.ui.widgets.keypad import AlphanumericKeypad
@@ -160,8 +160,12 @@ class StatusScreen(Screen):
         self.shell.speak_screen()
 
     def _failed(self, exc: BaseException) -> None:
-        log.error("status look-up failed: %s", exc)
         self.looking_up = False
+        if isinstance(exc, LookUpsLimited):
+            log.warning("status look-up refused: %s", exc)
+            self._problem("status.error_limited")
+            return
+        log.error("status look-up failed: %s", exc)
         self._problem("status.error_failed")
 
     def _problem(self, key: str) -> None:

@@ -80,8 +80,24 @@ def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every command module's sub-commands."""
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The sub-command named in ``argv`` (the first word that is not a global option)."""
+    words = iter(argv)
+    for word in words:
+        if word == "--data-dir":
+            next(words, None)
+        elif word == "--":
+            return next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser. Each command lives in the module of its name under
+    ``kiosk.commands``; when ``argv`` names one, only that module is imported (the others
+    pull in HTTP, crypto and PDF libraries: a second and a half at every start), otherwise
+    all of them, so ``--help`` and a mistyped command list every command."""
     import importlib
 
     parser = argparse.ArgumentParser(
@@ -95,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="data folder (database, logs, config); default: $KIOSK_DATA_DIR or the OS default",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    wanted = _command_in(sys.argv[1:] if argv is None else argv)
+    for name in (wanted,) if wanted in COMMAND_MODULES else COMMAND_MODULES:
         module = importlib.import_module(f"kiosk.commands.{name}")
         module.register(sub)
     return parser
@@ -106,7 +123,7 @@ Handler = Callable[[argparse.Namespace, CliContext], int]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kiosk`` console script."""
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:

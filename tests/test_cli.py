@@ -89,3 +89,25 @@ def test_data_dir_from_environment(tmp_path: Path) -> None:
     result = run_cli("catalog", "list", env={"KIOSK_DATA_DIR": str(target)})
     assert result.returncode == 0, result.stderr
     assert target.is_dir()
+
+
+def test_each_command_loads_only_its_own_module_and_help_lists_all() -> None:
+    """A kiosk restarting after a crash shows its home screen sooner when ``kiosk run`` does
+    not first import the HTTP, crypto and PDF stacks of every other command."""
+    import subprocess
+    import sys
+
+    from kiosk.cli import COMMAND_MODULES, build_parser
+
+    probe = (
+        "import sys; from kiosk.cli import build_parser; build_parser(sys.argv[1:]); "
+        "print(sorted(m for m in sys.modules if m.startswith('kiosk.commands.')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe, "--data-dir", "/x", "run", "--windowed"],
+                            capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['kiosk.commands.run']"
+    for name in COMMAND_MODULES:
+        sub = build_parser(["--data-dir", "d", name])._subparsers._group_actions[0]  # type: ignore[union-attr]
+        assert list(sub.choices) == [name]
+    everything = build_parser(["--help"])._subparsers._group_actions[0]  # type: ignore[union-attr]
+    assert list(everything.choices) == list(COMMAND_MODULES)

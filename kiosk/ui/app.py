@@ -608,6 +608,13 @@ def run_kiosk(
     wedge = WedgeKeyFilter(parent=window)
     wedge.scanned.connect(window.handle_scan)
     app.installEventFilter(wedge)
+    serial_feed = None
+    if config.devices.scanner_port and not demo:
+        from kiosk.ui.scanner import SerialScannerFeed
+
+        serial_feed = SerialScannerFeed(config.devices.scanner_port, config.devices.scanner_baudrate, parent=window)
+        serial_feed.scanned.connect(window.handle_scan)
+        serial_feed.start()
     window.demo_appointment = demo_appointment
     run_in_background(lambda: backend.record_config(config.source), context=window, name="config audit")
     install_sigterm_quit(app, window)
@@ -632,6 +639,8 @@ def run_kiosk(
     finally:
         window.allow_close()
         window.close()
+        if serial_feed is not None:
+            serial_feed.stop()
         worker.stop()
         wait_for_background()
         window.collector.stop()

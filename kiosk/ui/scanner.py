@@ -80,3 +80,56 @@ class WedgeKeyFilter(QObject):
                 QApplication.sendEvent(target, event)
         finally:
             self._replaying = False
+
+
+class SerialScannerFeed(QObject):
+    """A barcode scanner in serial mode (``[devices] scanner_port``) feeding :attr:`scanned`.
+
+    :class:`devices.serial_scanner.SerialScanner` reads on its own thread; its scans are
+    re-emitted here and reach the window on the UI thread (a queued connection, since the
+    signal is emitted from the reader's thread). A scanner that is unplugged, or not plugged
+    in yet when the kiosk starts, is tried again every ``retry_ms`` so it works as soon as it
+    is back, without a restart; :meth:`health` says what the technician sees in the log.
+    """
+
+    scanned = Signal(object)  # ScanResult
+
+    def __init__(self, port: str, baudrate: int, *, retry_ms: int = 5000, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        from devices.serial_scanner import SerialScanner
+
+        self.scanner = SerialScanner(port, self.scanned.emit, baudrate=baudrate)
+        self._retry = QTimer(self, interval=retry_ms)
+        self._retry.timeout.connect(self._ensure_running)
+        self._reported = ""
+
+    def start(self) -> None:
+        """Start reading now (if the port is there) and keep checking it."""
+        self._ensure_running()
+        self._retry.start()
+
+    def stop(self) -> None:
+        """Stop reading and close the port."""
+        self._retry.stop()
+        self.scanner.stop()
+
+    def running(self) -> bool:
+        """Whether the port is open and being read."""
+        thread = self.scanner._thread
+        return self.scanner._serial is not None and thread is not None and thread.is_alive()
+
+    def _ensure_running(self) -> None:
+        if self.running():
+            return
+        self.scanner.stop()  # a reader that ended on an unplugged port: close it before reopening
+        try:
+            self.scanner.start()
+        except Exception as exc:  # SerialException / OSError: not there (yet)
+            problem = f"serial scanner at {self.scanner.port} cannot be opened ({exc}); retrying"
+            if problem != self._reported:  # once per problem, not every few seconds
+                log.warning("%s", problem)
+                self._reported = problem
+            return
+        if self._reported:
+            log.info("serial scanner at %s is back", self.scanner.port)
+        self._reported = ""

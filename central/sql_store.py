@@ -408,30 +408,26 @@ class SQLStore:
 
         Each row goes in with ``INSERT ... ON CONFLICT DO NOTHING``: the unique keys
         (submission id, receipt number) decide, inside the transaction, never a look-up
-        before the insert. Where transactions run concurrently (PostgreSQL) a second
-        insert of the same id waits for the first to commit and then finds it; rows are
-        inserted in submission-id order so two batches cannot deadlock on each other, and a
-        batch that loses a deadlock all the same is run again.
+        before the insert. Rows go in in the order given, so case numbers follow the
+        terminal's order. Where transactions run concurrently (PostgreSQL) a second insert
+        of the same id waits for the first to commit and then finds it; a batch that loses
+        a deadlock (two batches holding each other's ids in opposite orders) runs again.
         """
         if not news:
             return []
-        order = sorted(range(len(news)), key=lambda i: news[i].submission_id)
         for attempt in range(1, _INGEST_ATTEMPTS + 1):
             try:
                 with self._ingesting() as conn:
-                    outcomes = {i: self._insert_one(conn, news[i]) for i in order}
-                    created = [o.record for o in outcomes.values() if o.created and o.record]
+                    outcomes = [self._insert_one(conn, new) for new in news]
+                    created = [o.record for o in outcomes if o.created and o.record]
                     if created:
                         self._lock_status_feed(conn)
                         conn.executemany(
                             "INSERT INTO status_changes (submission_id, status, note, changed_at)"
                             " VALUES (?, ?, NULL, ?)",
-                            [
-                                (r.submission_id, CaseStatus.RECEIVED, _ts(r.received_at))
-                                for r in sorted(created, key=lambda r: r.case_no)
-                            ],
+                            [(r.submission_id, CaseStatus.RECEIVED, _ts(r.received_at)) for r in created],
                         )
-                return [outcomes[i] for i in range(len(news))]
+                return outcomes
             except self.retryable_errors as exc:
                 if attempt == _INGEST_ATTEMPTS:
                     raise

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -35,10 +34,9 @@ def enrolled_terminal(url: str, data_dir: Path) -> FakeTerminal:
 
 
 def test_serve_prints_the_real_port_and_stops_cleanly_on_sigterm(
-    tmp_path: Path, central_template: Path
+    central_dir: Path,
 ) -> None:
-    data_dir = tmp_path / "central"
-    shutil.copytree(central_template, data_dir)
+    data_dir = central_dir
 
     url, proc = start_central_process(data_dir)
     try:
@@ -155,10 +153,9 @@ def test_serve_with_an_invalid_catalog_fails_in_one_line(tmp_path: Path) -> None
 
 
 def test_serve_on_a_port_in_use_fails_in_one_line(
-    tmp_path: Path, central_template: Path
+    central_dir: Path,
 ) -> None:
-    data_dir = tmp_path / "central"
-    shutil.copytree(central_template, data_dir)
+    data_dir = central_dir
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -2,7 +2,7 @@
 
     cluster = PostgresCluster.start()          # initdb + pg_ctl start in a temp folder
     url = cluster.create_database("t1")        # postgresql:///t1?host=...&user=tongban
-    cluster.create_database("t2", template="t1")
+    cluster.create_database(template="t1")     # a fresh name, a copy of t1
     cluster.stop()                             # pg_ctl stop, folder removed
 
 The server listens only on a Unix socket inside its own temp folder (no TCP port, nothing
@@ -14,6 +14,7 @@ come from ``$PG_BIN``, else the newest ``/usr/lib/postgresql/*/bin`` (Debian), e
 
 from __future__ import annotations
 
+import itertools
 import os
 import pwd
 import shutil
@@ -25,6 +26,7 @@ from pathlib import Path
 import psycopg
 
 USER = "tongban"
+_names = itertools.count(1)
 
 
 class PostgresUnavailable(RuntimeError):
@@ -115,8 +117,9 @@ class PostgresCluster:
         """The URL of a database in this cluster (Unix socket, trust authentication)."""
         return f"postgresql:///{dbname}?host={self.socket_dir}&user={USER}"
 
-    def create_database(self, name: str, *, template: str | None = None) -> str:
-        """``CREATE DATABASE name [TEMPLATE template]``; returns its URL."""
+    def create_database(self, name: str | None = None, *, template: str | None = None) -> str:
+        """``CREATE DATABASE name [TEMPLATE template]`` (a fresh name if none); its URL."""
+        name = name or f"t{next(_names)}"
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
             sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
             conn.execute(sql)  # type: ignore[arg-type]

@@ -50,3 +50,19 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     finally:
         cluster.stop()
 
+
+
+@pytest.fixture(scope="module")
+def central_database(request: pytest.FixtureRequest) -> str | None:
+    """The PostgreSQL URL a module's platform process uses, or ``None`` for SQLite.
+
+    SQLite unless the module asks for both::
+
+        pytestmark = pytest.mark.parametrize(
+            "central_database", ["sqlite", "postgres"], indirect=True, scope="module")
+    """
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        return None
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    return cluster.create_database()

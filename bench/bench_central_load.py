@@ -1,12 +1,14 @@
 """Load test: many terminals syncing at once against the central platform, on each database.
 
     .venv/bin/python bench/bench_central_load.py [--terminals 500] [--backlog 20]
-        [--batch-size 100] [--backends sqlite,postgres] [--time-limit 900]
+        [--batch-size 100] [--backends sqlite,postgres] [--workers 1] [--time-limit 900]
 
 For each backend (SQLite in the data folder; PostgreSQL in a throwaway cluster started for
 the run, with its default durable settings: fsync on, synchronous commit) the script:
 
-1. starts the real platform (``kiosk-central serve`` on 127.0.0.1, one uvicorn process);
+1. starts the real platform (``kiosk-central serve --workers N`` on 127.0.0.1: N uvicorn
+   processes sharing the port; SQLite takes one writer at a time whatever N is, PostgreSQL
+   takes writes from all of them);
 2. enrols ``--terminals`` real terminal stores (``sync.store.Store``, one SQLite file each)
    over HTTP and queues ``--backlog`` valid residence-permit submissions on each with
    ``Store.enqueue`` (sealed answers plus three sealed attachments, the same bytes on every
@@ -89,7 +91,7 @@ class Platform:
             self.cluster.stop()
 
 
-def start_platform(root: Path, backend: str) -> Platform:
+def start_platform(root: Path, backend: str, workers: int) -> Platform:
     """``kiosk-central serve --port 0`` over SQLite or a fresh PostgreSQL cluster."""
     data_dir = root / backend / "central"
     data_dir.mkdir(parents=True)
@@ -100,7 +102,7 @@ def start_platform(root: Path, backend: str) -> Platform:
         (data_dir / CONFIG_FILE).write_text(f'database = "{url}"\n', encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, "-m", "central.cli", "--data-dir", str(data_dir), "--log-level", "WARNING",
-         "serve", "--host", "127.0.0.1", "--port", "0", "--no-access-log"],
+         "serve", "--host", "127.0.0.1", "--port", "0", "--no-access-log", "--workers", str(workers)],
         stdout=subprocess.PIPE, stderr=open(root / f"{backend}-serve.log", "wb"), text=True, cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
@@ -308,7 +310,7 @@ class Result:
 
 
 def run_backend(root: Path, backend: str, args: argparse.Namespace) -> Result:
-    central = start_platform(root, backend)
+    central = start_platform(root, backend, args.workers)
     try:
         t0 = time.perf_counter()
         terminals = make_terminals(root, central, args.terminals, args.backlog)
@@ -332,7 +334,7 @@ def report(results: Sequence[Result], args: argparse.Namespace) -> str:
         f"{os.cpu_count()} CPUs, {platform.system()} {platform.release()})",
         "",
         f"{args.terminals} terminals x {args.backlog} queued submissions, batch size {args.batch_size}, "
-        "one uvicorn process; all terminals released at once",
+        f"{args.workers} uvicorn process(es); all terminals released at once",
         "",
         "| backend | submissions | seconds | submissions/s | vs ODK bar (50/s) | requests | failed "
         "| p50 ms | p95 ms | p99 ms | max ms | batch p50 ms | batch p99 ms |",
@@ -372,6 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=100, help="the sync engine's batch size")
     parser.add_argument("--backends", default="sqlite,postgres",
                         help="comma-separated: sqlite, postgres (default both)")
+    parser.add_argument("--workers", type=int, default=1, help="kiosk-central serve --workers")
     parser.add_argument("--time-limit", type=float, default=900.0,
                         help="seconds the terminals keep trying (default 900)")
     args = parser.parse_args(argv)

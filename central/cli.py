@@ -122,11 +122,18 @@ def _json_out(value: Any) -> None:
 def cmd_serve(args: argparse.Namespace, data_dir: Path) -> int:
     """Run the platform until SIGTERM/SIGINT."""
     from central.app import create_app
-    from central.server import bind_socket, serve, url_of
+    from central.server import bind_socket, serve, serve_workers, url_of
 
     catalog_dir = Path(args.catalog).expanduser().absolute() if args.catalog else None
     if catalog_dir is not None and not catalog_dir.is_dir():
         raise CommandError(f"catalog folder {catalog_dir} does not exist (--catalog)", 2)
+    if args.workers < 1:
+        raise CommandError("--workers must be 1 or more", 2)
+    if args.workers > 1 and not _is_postgres(args, data_dir):
+        log.warning("--workers %d with SQLite: one writer at a time still; see docs/central.md",
+                    args.workers)
+    # Made here first in any case: migrations, keys and the catalog are done once, and a
+    # broken set-up fails before anything listens.
     app = create_app(data_dir, catalog_dir, database=args.database)
     try:
         sock = bind_socket(args.host, args.port)
@@ -142,12 +149,27 @@ def cmd_serve(args: argparse.Namespace, data_dir: Path) -> int:
         log.info("Listening on %s (data folder %s)", url, data_dir)
         _out(f"listening on {url}")
 
+    if args.workers > 1:
+        app.state.platform.store.close()  # no pool threads across the fork
+        try:
+            return serve_workers(
+                lambda: create_app(data_dir, catalog_dir, database=args.database),
+                sock, workers=args.workers, on_ready=ready, access_log=not args.no_access_log,
+            )
+        finally:
+            sock.close()
     try:
         serve(app, sock, on_ready=ready, access_log=not args.no_access_log)
     finally:
         sock.close()
         app.state.platform.store.close()
     return 0
+
+
+def _is_postgres(args: argparse.Namespace, data_dir: Path) -> bool:
+    from central.database import database_url
+
+    return database_url(data_dir, args.database) is not None
 
 
 def cmd_enroll_code_create(args: argparse.Namespace, data_dir: Path) -> int:
@@ -471,6 +493,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--catalog", metavar="PATH", help="catalog folder to publish (default: the bundled one)"
     )
     serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    serve.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="server processes sharing the port (default 1; more pay off with PostgreSQL)",
+    )
 
     enroll = commands.add_parser("enroll-code", help="enrolment codes").add_subparsers(
         dest="action", required=True, metavar="ACTION"

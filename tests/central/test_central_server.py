@@ -84,7 +84,22 @@ def test_a_terminal_enrols_submits_and_sees_the_status_over_real_http(
 def test_concurrent_duplicate_sends_over_http_make_one_case_each(
     central_server: tuple[str, Path],
 ) -> None:
-    url, data_dir = central_server
+    send_duplicates_at_once(*central_server)
+
+
+def test_two_worker_processes_serve_and_still_make_one_case_per_submission(
+    central_dir: Path,
+) -> None:
+    url, proc = start_central_process(central_dir, extra_args=["--workers", "2"])
+    try:
+        send_duplicates_at_once(url, central_dir)
+    finally:
+        status = stop_central_process(proc)
+    assert status == 0
+
+
+def send_duplicates_at_once(url: str, data_dir: Path) -> None:
+    """Six clients send the same batch of 25 at once: one case per submission, 25 stored."""
     terminal = enrolled_terminal(url, data_dir)
     items = [terminal.item() for _ in range(25)]
 

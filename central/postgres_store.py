@@ -307,7 +307,8 @@ class PostgresStore(SQLStore):
         try:
             conn = psycopg.connect(self.url, connect_timeout=CONNECT_TIMEOUT, autocommit=True)
         except psycopg.OperationalError as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            # libpq's message, on one line (it names host and port, never the password)
+            reason = " ".join(line.strip() for line in str(exc).splitlines()) or type(exc).__name__
             raise StoreError(f"cannot connect to the {self.description}: {reason}") from exc
         try:
             with conn.transaction():

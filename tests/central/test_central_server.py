@@ -199,3 +199,31 @@ def test_a_bad_site_code_fails_in_one_line(tmp_path: Path) -> None:
 
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "site code" in done.stderr
+
+
+def test_an_unreachable_postgres_database_fails_in_one_line_without_the_password(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again below: nothing listens there
+    url = f"postgresql://tongban:S3CRET@127.0.0.1:{port}/tongban_central"
+
+    done = central_cli(tmp_path / "central", "--database", url, "devices", "list")
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        f"kiosk-central: error: cannot connect to the PostgreSQL database tongban_central on 127.0.0.1:{port}: "
+    )
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "S3CRET" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_misspelt_key_in_central_toml_is_named(tmp_path: Path) -> None:
+    data_dir = tmp_path / "central"
+    data_dir.mkdir()
+    (data_dir / "central.toml").write_text('datbase = "postgresql:///x"\n', encoding="utf-8")
+
+    done = central_cli(data_dir, "devices", "list")
+
+    assert done.returncode == 2
+    toml = data_dir / "central.toml"
+    assert done.stderr == f"kiosk-central: error: {toml}: unknown key 'datbase' (known: database)\n"

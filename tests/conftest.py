@@ -48,7 +48,7 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
     try:
         yield cluster
     finally:
-        cluster.stop()
+        cluster.stop(remove_in_background=True)
 
 
 

@@ -31,13 +31,13 @@ from central.attachments import (
 )
 from central.auth import DeviceDep
 from central.catalog_publisher import publish_catalog
+from central.database import open_store
 from central.enrolment import enrol_device
 from central.hall_routes import install_hall_routes
 from central.hall_store import HallStore
 from central.ingest import Ingest
 from central.keys import PlatformKeys, load_or_create_keys
 from central.problems import ProblemError, install_problem_handlers, problem_response
-from central.sqlite_store import DB_FILE, SQLiteStore
 from central.store import (
     CentralStore,
     EnrolmentCodeExpired,
@@ -545,17 +545,22 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_app(data_dir: Path, catalog_dir: Path | None = None) -> FastAPI:
+def create_app(
+    data_dir: Path, catalog_dir: Path | None = None, *, database: str | None = None
+) -> FastAPI:
     """The central platform over the data folder ``data_dir``.
 
     On first start this creates the folder (0700), the key pair for sealing and the catalog
     signing key, and the database; every start publishes the catalog in ``catalog_dir``
-    (default: the bundled catalog) and makes it current.
+    (default: the bundled catalog) and makes it current. The database is SQLite in the
+    data folder unless ``database`` (or the configuration, see :mod:`central.database`)
+    names a PostgreSQL one.
 
     Raises:
         central.keys.KeyFileError: a key file is unusable.
         central.catalog_publisher.CatalogPublishError: the catalog cannot be published.
-        central.store.StoreError: the database is from a newer version.
+        central.store.StoreError: the database is from a newer version, cannot be
+            reached or is misconfigured.
     """
     from catalog import DEFAULT_CATALOG_DIR
 
@@ -563,8 +568,12 @@ def create_app(data_dir: Path, catalog_dir: Path | None = None) -> FastAPI:
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(data_dir, 0o700)
     keys = load_or_create_keys(data_dir)
-    store = SQLiteStore(data_dir / DB_FILE)
-    published = publish_catalog(store, keys, Path(catalog_dir or DEFAULT_CATALOG_DIR))
+    store = open_store(data_dir, database)
+    try:
+        published = publish_catalog(store, keys, Path(catalog_dir or DEFAULT_CATALOG_DIR))
+    except BaseException:
+        store.close()
+        raise
 
     app = FastAPI(
         title="Tongban central platform",

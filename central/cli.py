@@ -101,10 +101,10 @@ def _setup_logging(data_dir: Path | None, level: str, *, to_file: bool) -> None:
         root.addHandler(handler)
 
 
-def _open_store(data_dir: Path) -> Any:
-    from central.sqlite_store import DB_FILE, SQLiteStore
+def _open_store(args: argparse.Namespace, data_dir: Path) -> Any:
+    from central.database import open_store
 
-    return SQLiteStore(data_dir / DB_FILE)
+    return open_store(data_dir, args.database)
 
 
 def _out(text: str) -> None:
@@ -122,12 +122,19 @@ def _json_out(value: Any) -> None:
 def cmd_serve(args: argparse.Namespace, data_dir: Path) -> int:
     """Run the platform until SIGTERM/SIGINT."""
     from central.app import create_app
-    from central.server import bind_socket, serve, url_of
+    from central.server import bind_socket, serve, serve_workers, url_of
 
     catalog_dir = Path(args.catalog).expanduser().absolute() if args.catalog else None
     if catalog_dir is not None and not catalog_dir.is_dir():
         raise CommandError(f"catalog folder {catalog_dir} does not exist (--catalog)", 2)
-    app = create_app(data_dir, catalog_dir)
+    if args.workers < 1:
+        raise CommandError("--workers must be 1 or more", 2)
+    if args.workers > 1 and not _is_postgres(args, data_dir):
+        log.warning("--workers %d with SQLite: one writer at a time still; see docs/central.md",
+                    args.workers)
+    # Made here first in any case: migrations, keys and the catalog are done once, and a
+    # broken set-up fails before anything listens.
+    app = create_app(data_dir, catalog_dir, database=args.database)
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:
@@ -142,11 +149,27 @@ def cmd_serve(args: argparse.Namespace, data_dir: Path) -> int:
         log.info("Listening on %s (data folder %s)", url, data_dir)
         _out(f"listening on {url}")
 
+    if args.workers > 1:
+        app.state.platform.store.close()  # no pool threads across the fork
+        try:
+            return serve_workers(
+                lambda: create_app(data_dir, catalog_dir, database=args.database),
+                sock, workers=args.workers, on_ready=ready, access_log=not args.no_access_log,
+            )
+        finally:
+            sock.close()
     try:
         serve(app, sock, on_ready=ready, access_log=not args.no_access_log)
     finally:
         sock.close()
+        app.state.platform.store.close()
     return 0
+
+
+def _is_postgres(args: argparse.Namespace, data_dir: Path) -> bool:
+    from central.database import database_url
+
+    return database_url(data_dir, args.database) is not None
 
 
 def cmd_enroll_code_create(args: argparse.Namespace, data_dir: Path) -> int:
@@ -170,7 +193,7 @@ def cmd_enroll_code_create(args: argparse.Namespace, data_dir: Path) -> int:
         raise CommandError(f"--qr: folder {args.qr.parent} does not exist", 2)
     try:
         issued = issue_code(
-            _open_store(data_dir), args.site, ttl=timedelta(hours=args.ttl_hours)
+            _open_store(args, data_dir), args.site, ttl=timedelta(hours=args.ttl_hours)
         )
     except InvalidSiteCode as exc:
         raise CommandError(str(exc)) from exc
@@ -223,7 +246,7 @@ def _submission_json(record: SubmissionRecord, *, answers: bool = False) -> dict
 
 def cmd_submissions_list(args: argparse.Namespace, data_dir: Path) -> int:
     """List received submissions, oldest first."""
-    records = _open_store(data_dir).list_submissions(limit=args.limit)
+    records = _open_store(args, data_dir).list_submissions(limit=args.limit)
     if args.json:
         _json_out([_submission_json(r) for r in records])
         return 0
@@ -241,7 +264,7 @@ def cmd_submissions_list(args: argparse.Namespace, data_dir: Path) -> int:
 
 def cmd_submissions_show(args: argparse.Namespace, data_dir: Path) -> int:
     """Show one submission with its answers (personal data: for case workers)."""
-    record = _open_store(data_dir).get_submission(args.key)
+    record = _open_store(args, data_dir).get_submission(args.key)
     if record is None:
         raise CommandError(f"no submission with id, case number or receipt number {args.key}")
     value = _submission_json(record, answers=True)
@@ -263,7 +286,7 @@ def cmd_case_set_status(args: argparse.Namespace, data_dir: Path) -> int:
             f"unknown status {args.status!r}; use one of: {', '.join(CaseStatus.ALL)}"
         )
     try:
-        change = _open_store(data_dir).set_case_status(
+        change = _open_store(args, data_dir).set_case_status(
             args.case_no, args.status, args.note, now=datetime.now(UTC)
         )
     except CaseNotFound as exc:
@@ -286,7 +309,7 @@ def cmd_case_set_status(args: argparse.Namespace, data_dir: Path) -> int:
 
 def cmd_devices_list(args: argparse.Namespace, data_dir: Path) -> int:
     """List enrolled devices."""
-    devices = _open_store(data_dir).list_devices()
+    devices = _open_store(args, data_dir).list_devices()
     rows = [
         {
             "device_id": d.device_id,
@@ -311,17 +334,17 @@ def cmd_devices_list(args: argparse.Namespace, data_dir: Path) -> int:
 
 def cmd_devices_revoke(args: argparse.Namespace, data_dir: Path) -> int:
     """Revoke a device: its token is refused from now on."""
-    device = _open_store(data_dir).revoke_device(args.device_id, now=datetime.now(UTC))
+    device = _open_store(args, data_dir).revoke_device(args.device_id, now=datetime.now(UTC))
     if device is None:
         raise CommandError(f"no device {args.device_id}; see 'kiosk-central devices list'")
     _out(f"revoked {device.device_id} ({device.device_code}, site {device.site_code})")
     return 0
 
 
-def _hall_store(data_dir: Path) -> Any:
+def _hall_store(args: argparse.Namespace, data_dir: Path) -> Any:
     from central.hall_store import HallStore
 
-    return HallStore(_open_store(data_dir))
+    return HallStore(_open_store(args, data_dir))
 
 
 def _default_hall(store: Any) -> str:
@@ -338,9 +361,10 @@ def cmd_appointments_create(args: argparse.Namespace, data_dir: Path) -> int:
     """Issue an appointment token (for demos and tests) and print it, or its QR as PNG."""
     from central.appointments import AppointmentError, make_appointment, parse_slot
     from central.enrolment import InvalidSiteCode, normalise_site_code
+    from central.hall_store import HallStore
     from central.keys import load_or_create_keys
 
-    store = _open_store(data_dir)
+    store = _open_store(args, data_dir)
     try:
         hall = normalise_site_code(args.hall) if args.hall else _default_hall(store)
         slot = parse_slot(args.slot)
@@ -357,7 +381,7 @@ def cmd_appointments_create(args: argparse.Namespace, data_dir: Path) -> int:
         keys, service_id=args.service, slot=slot, hall=hall, name=args.name,
         valid_after_slot=timedelta(minutes=args.valid_minutes),
     )
-    _hall_store(data_dir).add_appointment(issued, now=datetime.now(UTC))
+    HallStore(store).add_appointment(issued, now=datetime.now(UTC))
     if args.png:
         import segno
 
@@ -385,7 +409,7 @@ def cmd_appointments_create(args: argparse.Namespace, data_dir: Path) -> int:
 
 def cmd_ratings_summary(args: argparse.Namespace, data_dir: Path) -> int:
     """Counts per level, per service and the reasons given with low ratings."""
-    summary = _hall_store(data_dir).ratings_summary(site_code=args.site)
+    summary = _hall_store(args, data_dir).ratings_summary(site_code=args.site)
     if args.json:
         _json_out(summary.as_dict())
         return 0
@@ -401,7 +425,7 @@ def cmd_ratings_summary(args: argparse.Namespace, data_dir: Path) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace, data_dir: Path) -> int:
     """Verify the audit chain each terminal sent (or one device's)."""
-    hall = _hall_store(data_dir)
+    hall = _hall_store(args, data_dir)
     devices = [args.device] if args.device else hall.audit_devices()
     checks = [hall.verify_chain(d) for d in devices]
     if args.json:
@@ -417,7 +441,7 @@ def cmd_audit_verify(args: argparse.Namespace, data_dir: Path) -> int:
 
 def cmd_checkins_list(args: argparse.Namespace, data_dir: Path) -> int:
     """List check-ins and walk-in tickets received from terminals."""
-    rows = _hall_store(data_dir).list_checkins(site_code=args.site)
+    rows = _hall_store(args, data_dir).list_checkins(site_code=args.site)
     if args.json:
         _json_out(rows)
         return 0
@@ -444,6 +468,13 @@ def build_parser() -> argparse.ArgumentParser:
         "the per-user data folder",
     )
     parser.add_argument(
+        "--database",
+        metavar="URL",
+        default=None,
+        help="a PostgreSQL database (postgresql://USER@HOST:PORT/DBNAME) instead of SQLite in "
+        "the data folder; default $KIOSK_CENTRAL_DATABASE or 'database' in DIR/central.toml",
+    )
+    parser.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -462,6 +493,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--catalog", metavar="PATH", help="catalog folder to publish (default: the bundled one)"
     )
     serve.add_argument("--no-access-log", action="store_true", help="do not log each request")
+    serve.add_argument(
+        "--workers", type=int, default=1, metavar="N",
+        help="server processes sharing the port (default 1; more pay off with PostgreSQL)",
+    )
 
     enroll = commands.add_parser("enroll-code", help="enrolment codes").add_subparsers(
         dest="action", required=True, metavar="ACTION"

@@ -1,9 +1,10 @@
 """The platform's hall records: appointments, check-ins, ratings, audit events, help requests.
 
-Kept in the same SQLite file as the rest of the platform (schema version 2 of
-:mod:`central.sqlite_store`), each operation in one ``BEGIN IMMEDIATE`` transaction, so
-two terminals sending at the same moment are serialised and every record is stored once
-under its key:
+Kept in the platform's database beside the rest (SQLite: schema version 2 of
+:mod:`central.sqlite_store`; PostgreSQL: :mod:`central.postgres_store`), each operation in
+one transaction that runs alone among writers (:meth:`central.sql_store.SQLStore.writing`:
+SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's writer lock), so two terminals sending at the
+same moment are serialised and every record is stored once under its key:
 
 * check-in: its UUID; the first check-in of an appointment marks it used (with the next
   value of the hall's "used" feed cursor), a later one with another id is refused;
@@ -17,14 +18,13 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from central.appointments import IssuedAppointment
-from central.sqlite_store import SQLiteStore
+from central.sql_store import Connection, Row, SQLStore
 from central.store import Device
 from sync.protocol import (
     GENESIS_HASH,
@@ -100,7 +100,7 @@ class RatingsSummary:
 class HallStore:
     """Hall records in the platform's database (see module docstring)."""
 
-    def __init__(self, store: SQLiteStore) -> None:
+    def __init__(self, store: SQLStore) -> None:
         self._store = store
 
     # --- appointments ---------------------------------------------------------------------
@@ -151,7 +151,7 @@ class HallStore:
         return results
 
     @staticmethod
-    def _checkin(conn: sqlite3.Connection, device: Device, item: CheckinItem, now: datetime) -> RecordResult:
+    def _checkin(conn: Connection, device: Device, item: CheckinItem, now: datetime) -> RecordResult:
         if conn.execute("SELECT 1 FROM checkins WHERE checkin_id = ?", (item.checkin_id,)).fetchone():
             return RecordResult(id=item.checkin_id, status=RecordStatus.DUPLICATE)
         if item.kind == "appointment":
@@ -201,8 +201,9 @@ class HallStore:
         with self._store.writing() as conn:
             for item in items:
                 cursor = conn.execute(
-                    "INSERT OR IGNORE INTO ratings (device_id, rating_id, site_code, service_id, receipt_no,"
-                    " score, tags, created_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO ratings (device_id, rating_id, site_code, service_id, receipt_no,"
+                    " score, tags, created_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT DO NOTHING",
                     (device.device_id, item.rating_id, device.site_code, item.service_id, item.receipt_no,
                      item.score, json.dumps(item.tags, ensure_ascii=False), _ts(item.created_at), _ts(now)),
                 )
@@ -249,7 +250,7 @@ class HallStore:
         return results
 
     @staticmethod
-    def _audit(conn: sqlite3.Connection, device: Device, item: AuditItem, now: datetime) -> RecordResult:
+    def _audit(conn: Connection, device: Device, item: AuditItem, now: datetime) -> RecordResult:
         key = str(item.seq)
         existing = conn.execute(
             "SELECT hash FROM audit_events WHERE device_id = ? AND seq = ?", (device.device_id, item.seq)
@@ -310,8 +311,8 @@ class HallStore:
         """Record a help request (idempotent by id) and return it."""
         with self._store.writing() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO help_requests (request_id, device_id, site_code, reason, raised_at,"
-                " received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO help_requests (request_id, device_id, site_code, reason, raised_at,"
+                " received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (request_id, device.device_id, device.site_code, reason, _ts(raised_at), _ts(now)),
             )
         found = self.help_request(request_id)
@@ -350,7 +351,7 @@ class HallStore:
         return found if found is not None and found.site_code == site_code else None
 
 
-def _link_problem(conn: sqlite3.Connection, device_id: str, item: AuditItem) -> str | None:
+def _link_problem(conn: Connection, device_id: str, item: AuditItem) -> str | None:
     recomputed = audit_entry_hash(item.prev_hash, item.seq, item.at, item.actor, item.action,
                                   item.submission_id, item.detail)
     if recomputed != item.hash:
@@ -365,7 +366,7 @@ def _link_problem(conn: sqlite3.Connection, device_id: str, item: AuditItem) -> 
     return None
 
 
-def _help(row: sqlite3.Row) -> HelpRequest:
+def _help(row: Row) -> HelpRequest:
     return HelpRequest(
         request_id=row["request_id"], site_code=row["site_code"], device_id=row["device_id"],
         device_code=row["device_code"], reason=row["reason"], raised_at=datetime.fromisoformat(row["raised_at"]),

@@ -32,7 +32,7 @@ import jsonschema
 from pydantic import ValidationError
 
 from central.keys import PlatformKeys
-from central.sqlite_store import CASE_TZ
+from central.sql_store import CASE_TZ
 from central.store import CentralStore, Device, NewSubmission, SubmissionRecord
 from sync.protocol import (
     FieldError,

@@ -1,10 +1,11 @@
 """The central platform's storage interface and the records it deals in.
 
 Everything the platform keeps (devices, enrolment codes, catalog versions, submissions,
-case status, attachment records) goes through :class:`CentralStore`. The SQLite
-implementation is :class:`central.sqlite_store.SQLiteStore`; a PostgreSQL one can follow
-by implementing the same methods. Implementations must make every method atomic on its
-own; :meth:`CentralStore.insert_submission` in particular must be safe against the same
+case status, attachment records) goes through :class:`CentralStore`. It is implemented
+once in shared SQL (:class:`central.sql_store.SQLStore`) with two backends,
+:class:`central.sqlite_store.SQLiteStore` and :class:`central.postgres_store.PostgresStore`
+(:func:`central.database.open_store` picks one). Implementations must make every method
+atomic on its own; :meth:`CentralStore.insert_submission` in particular must be safe against the same
 submission arriving twice at the same moment (a unique constraint inside a transaction,
 never check-then-insert across transactions).
 

@@ -19,7 +19,8 @@ run_pkgs=(
   libpulse0 libzbar0 fontconfig-config
   libusb-1.0-0
 )
-test_pkgs=(poppler-utils xvfb xauth)
+# postgresql: the central platform's tests and load test also run on a throwaway cluster
+test_pkgs=(poppler-utils xvfb xauth postgresql)
 
 pkgs=("${run_pkgs[@]}")
 if [ "$profile" = test ]; then

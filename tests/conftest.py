@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.support.postgres import PostgresCluster, PostgresUnavailable
 
 # Headless Qt for every test, set here so callers (CI, developers) need not remember it.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -27,3 +30,39 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "terminal"
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A throwaway PostgreSQL cluster for the session (started only when a test asks).
+
+    Where PostgreSQL cannot be started the PostgreSQL variants skip with the reason, but
+    on CI (``CI=true``) they fail: the suite must really run on both databases there.
+    """
+    try:
+        cluster = PostgresCluster.start()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL cannot be started: {exc}", pytrace=False)
+        pytest.skip(f"PostgreSQL cannot be started: {exc}")
+    try:
+        yield cluster
+    finally:
+        cluster.stop(remove_in_background=True)
+
+
+
+@pytest.fixture(scope="module")
+def central_database(request: pytest.FixtureRequest) -> str | None:
+    """The PostgreSQL URL a module's platform process uses, or ``None`` for SQLite.
+
+    SQLite unless the module asks for both::
+
+        pytestmark = pytest.mark.parametrize(
+            "central_database", ["sqlite", "postgres"], indirect=True, scope="module")
+    """
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        return None
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    return cluster.create_database()

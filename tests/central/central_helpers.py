@@ -7,17 +7,21 @@ import copy
 import hashlib
 import itertools
 import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 from fastapi.testclient import TestClient
 
 from catalog import DEFAULT_CATALOG_DIR
+from central.database import database_url
 from sync.protocol import EnrolResponse, b64decode, b64encode
 from sync.sealing import seal
 
@@ -123,3 +127,20 @@ class FakeTerminal:
             ref["size"] = len(data)
             hashes.append(ref["sha256"])
         return answers, hashes
+
+
+def dump_database(data_dir: Path) -> str:
+    """Every row of the platform's database as text (SQLite or PostgreSQL, as configured)."""
+    url = database_url(data_dir)
+    if url is None:
+        with sqlite3.connect(data_dir / "central.sqlite3") as db:
+            return "\n".join(db.iterdump())
+    with psycopg.connect(url) as conn:
+        tables = [r[0] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        )]
+        return "\n".join(
+            str(row[0])
+            for table in tables
+            for row in conn.execute(f'SELECT t::text FROM "{table}" t')  # type: ignore[arg-type]
+        )

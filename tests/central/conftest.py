@@ -1,6 +1,11 @@
 """Fixtures for the central platform's tests: an app over a fresh data folder, enrolled
 fake terminals that seal and push like the real one, and the real server in a subprocess.
 
+Every test here runs twice, on SQLite and on PostgreSQL (``central_backend``): the data
+folder of a PostgreSQL run names a fresh database (a copy of a template database with the
+catalog published) in its ``central.toml``, so the app, the server and the admin commands
+all use it.
+
 Other test folders can reuse the subprocess helpers from
 ``tests/support/central_process.py`` (``start_central_process``, ``running_central``).
 """
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,10 +22,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from central.app import Platform, create_app
+from central.database import CONFIG_FILE
 from central.enrolment import issue_code
 from sync.protocol import EnrolResponse
 from tests.central.central_helpers import FakeTerminal
 from tests.support.central_process import running_central
+from tests.support.postgres import PostgresCluster
 
 
 @pytest.fixture(scope="session")
@@ -34,18 +42,70 @@ def central_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@pytest.fixture
-def central_dir(tmp_path: Path, central_template: Path) -> Path:
-    """A data folder for the platform with keys and the bundled catalog, nothing else."""
-    folder = tmp_path / "central"
+@dataclass(frozen=True)
+class Backend:
+    """The database a test's platform uses: ``sqlite``, or ``postgres`` with its cluster
+    and the template database every test's database is copied from."""
+
+    name: str
+    cluster: PostgresCluster | None = None
+    template: str | None = None
+
+
+_TEMPLATE_DB = "central_template"
+
+
+@pytest.fixture(scope="session")
+def postgres_template(
+    request: pytest.FixtureRequest, central_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A database with the catalog of ``central_template`` published (signed by its keys)."""
+    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+    url = cluster.create_database(_TEMPLATE_DB)
+    folder = tmp_path_factory.mktemp("central-pg-template") / "central"
     shutil.copytree(central_template, folder)
-    return folder
+    create_app(folder, database=url).state.platform.store.close()
+    return _TEMPLATE_DB
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def central_backend(request: pytest.FixtureRequest) -> Backend:
+    """Which database the platform of this test uses (each test runs on both)."""
+    if request.param == "sqlite":
+        return Backend("sqlite")
+    template = request.getfixturevalue("postgres_template")
+    return Backend("postgres", request.getfixturevalue("postgres_cluster"), template)
 
 
 @pytest.fixture
-def app(central_dir: Path) -> FastAPI:
+def new_central_dir(central_template: Path, central_backend: Backend) -> Callable[[Path], Path]:
+    """Make a platform data folder at a path: keys, bundled catalog, this test's database."""
+
+    def make(folder: Path) -> Path:
+        shutil.copytree(central_template, folder)
+        if central_backend.cluster is not None:
+            (folder / "central.sqlite3").unlink()
+            url = central_backend.cluster.create_database(template=central_backend.template)
+            (folder / CONFIG_FILE).write_text(f'database = "{url}"\n', encoding="utf-8")
+        return folder
+
+    return make
+
+
+@pytest.fixture
+def central_dir(tmp_path: Path, new_central_dir: Callable[[Path], Path]) -> Path:
+    """A data folder for the platform with keys and the bundled catalog, nothing else."""
+    return new_central_dir(tmp_path / "central")
+
+
+@pytest.fixture
+def app(central_dir: Path) -> Iterator[FastAPI]:
     """The platform over ``central_dir`` with the bundled catalog."""
-    return create_app(central_dir)
+    app = create_app(central_dir)
+    try:
+        yield app
+    finally:
+        app.state.platform.store.close()
 
 
 @pytest.fixture
@@ -91,9 +151,10 @@ def terminal(enrol: Callable[..., FakeTerminal]) -> FakeTerminal:
 
 
 @pytest.fixture
-def central_server(tmp_path: Path, central_template: Path) -> Iterator[tuple[str, Path]]:
+def central_server(
+    tmp_path: Path, new_central_dir: Callable[[Path], Path]
+) -> Iterator[tuple[str, Path]]:
     """The real ``kiosk-central serve`` on 127.0.0.1: ``(url, data_dir)``."""
-    data_dir = tmp_path / "central-served"
-    shutil.copytree(central_template, data_dir)
+    data_dir = new_central_dir(tmp_path / "central-served")
     with running_central(data_dir) as url:
         yield url, data_dir

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import stat
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ from central.app import Platform
 from central.cli import main as central_main
 from central.enrolment import CODE_ALPHABET, issue_code
 from sync.protocol import PROBLEM_CONTENT_TYPE, b64decode
+from tests.central.central_helpers import dump_database
 
 if TYPE_CHECKING:
     from tests.central.central_helpers import FakeTerminal
@@ -81,8 +81,7 @@ def test_only_hashes_of_codes_and_tokens_are_stored(
     code = new_code()
     token = client.post("/v1/enrol", json={"code": code}).json()["token"]
 
-    with sqlite3.connect(central_dir / "central.sqlite3") as db:
-        dump = "\n".join(db.iterdump())
+    dump = dump_database(central_dir)
     assert code.replace("-", "") not in dump
     assert token not in dump
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -35,10 +34,9 @@ def enrolled_terminal(url: str, data_dir: Path) -> FakeTerminal:
 
 
 def test_serve_prints_the_real_port_and_stops_cleanly_on_sigterm(
-    tmp_path: Path, central_template: Path
+    central_dir: Path,
 ) -> None:
-    data_dir = tmp_path / "central"
-    shutil.copytree(central_template, data_dir)
+    data_dir = central_dir
 
     url, proc = start_central_process(data_dir)
     try:
@@ -86,7 +84,22 @@ def test_a_terminal_enrols_submits_and_sees_the_status_over_real_http(
 def test_concurrent_duplicate_sends_over_http_make_one_case_each(
     central_server: tuple[str, Path],
 ) -> None:
-    url, data_dir = central_server
+    send_duplicates_at_once(*central_server)
+
+
+def test_two_worker_processes_serve_and_still_make_one_case_per_submission(
+    central_dir: Path,
+) -> None:
+    url, proc = start_central_process(central_dir, extra_args=["--workers", "2"])
+    try:
+        send_duplicates_at_once(url, central_dir)
+    finally:
+        status = stop_central_process(proc)
+    assert status == 0
+
+
+def send_duplicates_at_once(url: str, data_dir: Path) -> None:
+    """Six clients send the same batch of 25 at once: one case per submission, 25 stored."""
     terminal = enrolled_terminal(url, data_dir)
     items = [terminal.item() for _ in range(25)]
 
@@ -155,10 +168,9 @@ def test_serve_with_an_invalid_catalog_fails_in_one_line(tmp_path: Path) -> None
 
 
 def test_serve_on_a_port_in_use_fails_in_one_line(
-    tmp_path: Path, central_template: Path
+    central_dir: Path,
 ) -> None:
-    data_dir = tmp_path / "central"
-    shutil.copytree(central_template, data_dir)
+    data_dir = central_dir
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -187,3 +199,31 @@ def test_a_bad_site_code_fails_in_one_line(tmp_path: Path) -> None:
 
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "site code" in done.stderr
+
+
+def test_an_unreachable_postgres_database_fails_in_one_line_without_the_password(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again below: nothing listens there
+    url = f"postgresql://tongban:S3CRET@127.0.0.1:{port}/tongban_central"
+
+    done = central_cli(tmp_path / "central", "--database", url, "devices", "list")
+
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        f"kiosk-central: error: cannot connect to the PostgreSQL database tongban_central on 127.0.0.1:{port}: "
+    )
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "S3CRET" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_misspelt_key_in_central_toml_is_named(tmp_path: Path) -> None:
+    data_dir = tmp_path / "central"
+    data_dir.mkdir()
+    (data_dir / "central.toml").write_text('datbase = "postgresql:///x"\n', encoding="utf-8")
+
+    done = central_cli(data_dir, "devices", "list")
+
+    assert done.returncode == 2
+    toml = data_dir / "central.toml"
+    assert done.stderr == f"kiosk-central: error: {toml}: unknown key 'datbase' (known: database)\n"

@@ -35,6 +35,7 @@ from tests.support.central_process import (
     create_enrolment_code,
     start_central_process,
     stop_central_process,
+    use_database,
 )
 from tests.support.faultproxy import FaultProxy
 
@@ -86,9 +87,12 @@ def bundled_catalog() -> Catalog:
 
 
 @pytest.fixture(scope="module")
-def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
-    """The real platform on 127.0.0.1, one per test module."""
-    data_dir = tmp_path_factory.mktemp("e2e-central") / "central"
+def central(
+    tmp_path_factory: pytest.TempPathFactory, central_database: str | None
+) -> Iterator[Central]:
+    """The real platform on 127.0.0.1, one per test module (and database, see
+    ``central_database``)."""
+    data_dir = use_database(tmp_path_factory.mktemp("e2e-central") / "central", central_database)
     url, proc = start_central_process(data_dir)
     platform = Central(url, data_dir, proc)
     try:

@@ -22,7 +22,11 @@ from tests.e2e.conftest import Central, Terminal, on_central
 from tests.support.central_process import central_cli
 from tests.support.faultproxy import FAULT_MODES, FaultProxy, Mode
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # the platform's database: each test runs on SQLite and on PostgreSQL
+    pytest.mark.parametrize("central_database", ["sqlite", "postgres"], indirect=True, scope="module"),
+]
 
 
 def assert_exactly_once(central: Central, terminal: Terminal, expected: int) -> None:

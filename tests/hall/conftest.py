@@ -30,6 +30,7 @@ from tests.support.central_process import (
     create_enrolment_code,
     start_central_process,
     stop_central_process,
+    use_database,
 )
 
 SITE = "HL01"
@@ -62,9 +63,11 @@ class Central:
 
 
 @pytest.fixture(scope="module")
-def central(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Central]:
-    """The real platform on 127.0.0.1."""
-    data_dir = tmp_path_factory.mktemp("hall-central") / "central"
+def central(
+    tmp_path_factory: pytest.TempPathFactory, central_database: str | None
+) -> Iterator[Central]:
+    """The real platform on 127.0.0.1 (on the module's database, see ``central_database``)."""
+    data_dir = use_database(tmp_path_factory.mktemp("hall-central") / "central", central_database)
     url, proc = start_central_process(data_dir)
     platform = Central(url, data_dir, proc)
     try:

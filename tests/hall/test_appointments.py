@@ -24,6 +24,9 @@ from tests.hall.conftest import SITE, Central, Terminal
 SLOT = datetime(2030, 5, 20, 1, 30, tzinfo=UTC)  # 09:30 in the hall (Asia/Shanghai)
 SLOT_TEXT = "2030-05-20T09:30"  # given without offset: the hall's local time
 
+# the platform's database: each test runs on SQLite and on PostgreSQL
+pytestmark = pytest.mark.parametrize("central_database", ["sqlite", "postgres"], indirect=True, scope="module")
+
 
 def _at(minutes_from_slot: float) -> datetime:
     return SLOT + timedelta(minutes=minutes_from_slot)

@@ -19,6 +19,9 @@ from sync.report import daily_summary, write_csv
 from sync.sealing import open_sealed
 from tests.hall.conftest import SITE, Central, Terminal
 
+# the platform's database: each test runs on SQLite and on PostgreSQL
+pytestmark = pytest.mark.parametrize("central_database", ["sqlite", "postgres"], indirect=True, scope="module")
+
 
 def test_submission_on_behalf_records_the_agent_end_to_end(central: Central, terminal: Terminal) -> None:
     queued = terminal.submit_test(agent_id="agent7")

@@ -38,6 +38,15 @@ def _env() -> dict[str, str]:
     return env
 
 
+def use_database(data_dir: Path, url: str | None) -> Path:
+    """Make ``data_dir`` (created if need be) name the platform's database: a PostgreSQL URL
+    goes into its ``central.toml``; ``None`` leaves SQLite. Returns ``data_dir``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if url is not None:
+        (data_dir / "central.toml").write_text(f'database = "{url}"\n', encoding="utf-8")
+    return data_dir
+
+
 def serve_log_path(data_dir: Path) -> Path:
     """Where :func:`start_central_process` writes the server's stderr."""
     return data_dir.parent / f"{data_dir.name}.serve.log"

@@ -121,3 +121,27 @@ def test_kill_9_during_submits_and_syncs_loses_and_duplicates_nothing(
     assert {s["case_no"] for s in held} == {e.case_no for e in queue}
     assert len(queue) >= len(printed) > 0
     print(f"crash test: {kills} kills, {len(printed)} receipts shown, {len(queue)} committed")
+
+
+def test_kills_during_enqueue_sync_and_catalog_update_lose_duplicate_and_damage_nothing() -> None:
+    """The small-scale run of ``bench/crash_consistency.py`` (200 kills there, 6 here)."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "crash_consistency.py"), "--kills", "6",
+         "--seed", "7", "--json", "--quiet"],
+        capture_output=True, text=True, cwd=REPO, timeout=600, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    result = json.loads(done.stdout)
+    kinds, final = result["kinds"], result["final"]
+    assert sum(k["kills"] for k in kinds.values()) == 6
+    assert result["catalogs_published"] >= 2  # a catalog update really was interrupted
+    for kind, figures in kinds.items():
+        assert figures["integrity_failures"] == 0, (kind, result["problems"])
+        assert figures["lost"] == 0 and figures["duplicated"] == 0, (kind, result["problems"])
+        assert figures["catalog_half"] == 0 and figures["restart_failures"] == 0, kind
+    assert final["integrity"] == ["ok"]
+    assert final["reported_committed"] > 0
+    assert final["on_central"] == final["committed_local"] >= final["reported_committed"]
+    assert final["central_lost"] == final["central_duplicates"] == final["wrong_content"] == 0
+    assert final["pending"] == final["dead"] == 0 and final["catalog_recorded"]
+    assert not result["failed"] and done.returncode == 0, result["problems"]

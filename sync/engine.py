@@ -420,7 +420,11 @@ class _Cycle:
         status = parse_answer(self.client.get(path), protocol.AttachmentStatus)
         if not status.complete:
             sealed = self.store.sealed_attachment(sha256)
-            offset = status.received if status.length == len(sealed) else 0
+            # Resume a partial upload of ours; but a platform killed after the last byte and
+            # before verifying it holds every byte yet "incomplete": only a fresh upload
+            # (offset 0) makes it finish, resuming at the end would send nothing forever.
+            resumable = status.length == len(sealed) and status.received < len(sealed)
+            offset = status.received if resumable else 0
             try:
                 status = self._send_from(path, sealed, offset)
             except PermanentError as exc:

@@ -77,6 +77,8 @@ BUSY_TIMEOUT_MS = 10_000
 DEFAULT_LEASE = timedelta(minutes=15)
 # Free space (MB) kept on the data folder's disk: below it, new submissions are refused.
 DEFAULT_MIN_FREE_MB = 100
+# Below this much free space a database that fails to open is taken as "disk full".
+_FULL_DISK_BYTES = 1_000_000
 # The name of the setting in the kiosk's configuration, for the technician's message.
 MIN_FREE_SETTING = "[store] min_free_disk_mb"
 
@@ -113,6 +115,15 @@ def open_store(path: Path, *, min_free_mb: float = DEFAULT_MIN_FREE_MB) -> Store
         migrate(db, path)
     except sqlite3.DatabaseError as exc:
         conn.close()
+        free = _free_bytes(path.parent)
+        if free < _FULL_DISK_BYTES:
+            # SQLite says "disk I/O error" when it cannot even set up its WAL files: the
+            # database is fine, and moving it aside (the advice below) would hide the queue.
+            raise StorageFull(
+                f"cannot open database {path}: the disk of the data folder {path.parent} is "
+                f"full ({free:,} bytes free; {exc}). The database is not damaged: do not move "
+                f"it; free space on that disk and restart"
+            ) from exc
         raise StoreError(
             f"database {path} is damaged or not a Tongban database ({exc}); "
             "move it aside and restart (the queue in it cannot be sent until it is repaired)"

@@ -114,3 +114,21 @@ def test_sqlite_full_mid_enqueue_keeps_the_queue_intact_and_it_goes_on_once_spac
     with open_store(database_path(data), min_free_mb=0) as again:  # and it reopens sound
         assert again.integrity_check() == ["ok"]
         assert sorted(_queue(again)) == sorted(accepted)
+
+
+def test_a_store_that_cannot_open_on_a_full_disk_says_full_not_damaged(
+    tiny_disk: Path, keypair: tuple[bytes, bytes], make_enrolment: Callable[..., Enrolment]
+) -> None:
+    data = tiny_disk / "data"
+    with open_store(database_path(data), min_free_mb=0) as store:
+        store.save_enrolment(make_enrolment(keypair[1]), now=NOW)
+        accepted = [_submit(store, n) for n in range(3)]
+    filler = fill_up(tiny_disk, leave_bytes=0)
+    with pytest.raises(StorageFull) as caught:  # SQLite cannot create its -wal / -shm files
+        open_store(database_path(data), min_free_mb=0)
+    message = str(caught.value)
+    assert "full" in message and "do not move" in message and str(data) in message
+    assert "damaged or not a Tongban database" not in message  # the advice to move it aside
+    free_up(filler)
+    with open_store(database_path(data), min_free_mb=0) as store:
+        assert store.integrity_check() == ["ok"] and sorted(_queue(store)) == sorted(accepted)

@@ -116,6 +116,7 @@ class Run:
     durations: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     catalogs_published: int = 0
     catalog_outcomes: Counter[str] = field(default_factory=Counter)
+    after_catalog_kill: Counter[str] = field(default_factory=Counter)  # old kept / new live
     problems: list[str] = field(default_factory=list)
     final: dict[str, Any] = field(default_factory=dict)
 
@@ -328,6 +329,10 @@ def crash_run(root: Path, kills: int, seed: int, windows: dict[str, float], batc
                    "--mode", mode, "--marker-field", MARKER_FIELD, "--tag", f"r{run.rounds}",
                    "--batch-size", str(batch_size)]
             delay = rng.uniform(0, window)
+            if mode == "catalog" and rng.random() < 0.5:
+                # Half the catalog kills aim at the apply's end (write, fsync, switch, record):
+                # the cycle's first part is mostly HTTP and verifying, which changes nothing.
+                delay = rng.uniform(0.6 * window, 1.05 * window)
             if mode == "catalog" and not run.durations["catalog"]:
                 delay = 120.0  # the first catalog round runs uninterrupted: the baseline
             lines, killed, status = _run_worker(cmd, trigger, delay)
@@ -354,7 +359,10 @@ def crash_run(root: Path, kills: int, seed: int, windows: dict[str, float], batc
                 # Uninterrupted catalog cycles took this long: kill within that time next.
                 windows["catalog"] = max(0.05, statistics.median(run.durations["catalog"]))
             ok, lost, duplicated = _check_store(terminal, run)
+            before = in_use
             catalog_ok, in_use = _check_catalog(terminal, allowed, run)
+            if killed and mode == "catalog":
+                run.after_catalog_kill["new in use" if in_use != before else "old kept"] += 1
             if not killed:
                 if not (ok and catalog_ok) or lost or duplicated:
                     run.stats[phase].integrity_failures += not ok
@@ -489,7 +497,8 @@ def report(run: Run, args: argparse.Namespace, seconds: float) -> str:
         f"{f['central_lost']} | {f['central_duplicates']} | {f['wrong_content']} | "
         f"{f['pending']} | {f['dead']} |",
         "",
-        f"Catalog versions published: {run.catalogs_published}; uninterrupted catalog rounds: "
+        f"Catalog versions published: {run.catalogs_published}; after a kill in a catalog round: "
+        f"{dict(run.after_catalog_kill)}; uninterrupted catalog rounds: "
         f"{dict(run.catalog_outcomes)}. Rounds that ended before their kill: "
         f"{dict(run.unkilled)}. Final integrity_check: {f['integrity']}; the store records the "
         f"catalog version in use: {f['catalog_recorded']}.",
@@ -543,6 +552,7 @@ def main() -> int:
             "rounds": run.rounds,
             "catalogs_published": run.catalogs_published,
             "catalog_outcomes": dict(run.catalog_outcomes),
+            "after_catalog_kill": dict(run.after_catalog_kill),
             "problems": run.problems,
             "failed": failed(run),
         }, indent=2))

@@ -1,6 +1,7 @@
 """Crash consistency at scale: SIGKILL a terminal at random points of enqueue, sync and catalog update.
 
     .venv/bin/python bench/crash_consistency.py [--kills 200] [--seed 1] [--json]
+                                                [--kinds enqueue,sync,catalog] [--aim 0.5]
 
 One terminal (a real SQLite file in a temporary folder) is enrolled at the real central
 platform (``kiosk-central serve`` on 127.0.0.1, behind a pass-through
@@ -10,12 +11,13 @@ separate process on the same database, each killed with SIGKILL at a random mome
 
 * ``enqueue`` rounds commit submissions back to back (each with a unique marker in its
   ``employer`` answer); killed uniformly within ``--enqueue-window`` seconds of READY;
-* ``sync`` rounds push the outbox in batches of 2 (attachments, batch request, settling);
+* ``sync`` rounds push the outbox in batches of ``--batch-size`` (attachments, batch request, settling);
   killed uniformly within ``--sync-window`` seconds of READY;
 * ``catalog`` rounds: the platform is restarted publishing a new signed catalog (the
   bundled one with a category renamed ``rev N``), and the worker pulls, verifies, writes
-  and switches to it; killed uniformly within the time an uninterrupted apply took
-  (rounds that finish before the kill do not count as kills).
+  and switches to it; killed uniformly within the time an uninterrupted catalog cycle took
+  in this run, or (a share ``--aim`` of them) within 80-120% of it, at the end of the apply
+  where files are written and switched (rounds that end before the kill are not kills).
 
 The kill point kind is what the worker announced last (``PHASE ...``) before the kill.
 After every kill, before the next process starts, the database is checked:
@@ -282,7 +284,7 @@ def _kiosk(terminal: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def crash_run(root: Path, kills: int, seed: int, windows: dict[str, float], batch_size: int,
-              log: Any) -> Run:
+              log: Any, kinds: tuple[str, ...] = KINDS, aim: float = 0.5) -> Run:
     """Run rounds until ``kills`` kills happened (spread over the three kinds)."""
     rng = random.Random(seed)
     run = Run()
@@ -308,9 +310,10 @@ def crash_run(root: Path, kills: int, seed: int, windows: dict[str, float], batc
         in_use: str | None = None
         known: dict[str | None, dict[str, bytes] | None] = {None: None}
         kind_kills: Counter[str] = Counter()  # by the worker's mode, to balance the kinds
-        targets = {k: kills // 3 + (1 if i < kills % 3 else 0) for i, k in enumerate(KINDS)}
+        targets = {k: kills // len(kinds) + (1 if i < kills % len(kinds) else 0)
+                   for i, k in enumerate(kinds)}
         while sum(kind_kills.values()) < kills:
-            mode = min(KINDS, key=lambda k: (kind_kills[k] / max(targets[k], 1), KINDS.index(k)))
+            mode = min(kinds, key=lambda k: (kind_kills[k] / max(targets[k], 1), kinds.index(k)))
             run.rounds += 1
             allowed = {in_use: known[in_use]}
             if mode == "catalog":
@@ -329,10 +332,10 @@ def crash_run(root: Path, kills: int, seed: int, windows: dict[str, float], batc
                    "--mode", mode, "--marker-field", MARKER_FIELD, "--tag", f"r{run.rounds}",
                    "--batch-size", str(batch_size)]
             delay = rng.uniform(0, window)
-            if mode == "catalog" and rng.random() < 0.5:
-                # Half the catalog kills aim at the apply's end (write, fsync, switch, record):
-                # the cycle's first part is mostly HTTP and verifying, which changes nothing.
-                delay = rng.uniform(0.6 * window, 1.05 * window)
+            if mode == "catalog" and rng.random() < aim:
+                # Aimed at the apply's end (write, fsync, switch, record): the cycle's first
+                # part is mostly HTTP and verifying, which changes nothing on disk.
+                delay = rng.uniform(0.8 * window, 1.2 * window)
             if mode == "catalog" and not run.durations["catalog"]:
                 delay = 120.0  # the first catalog round runs uninterrupted: the baseline
             lines, killed, status = _run_worker(cmd, trigger, delay)
@@ -530,6 +533,10 @@ def main() -> int:
                         help="kill sync rounds within this many seconds of READY")
     parser.add_argument("--catalog-window", type=float, default=0.8,
                         help="first guess of a catalog apply's duration (then measured)")
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help="which rounds to run, comma-separated (default: all three)")
+    parser.add_argument("--aim", type=float, default=0.5,
+                        help="share of catalog kills aimed at the end of the apply")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args()
@@ -542,8 +549,9 @@ def main() -> int:
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tongban-crash-") as tmp:
+        kinds = tuple(k for k in KINDS if k in args.kinds.split(","))
         run = crash_run(Path(tmp), args.kills, args.seed, windows, args.batch_size,
-                        None if args.quiet else progress)
+                        None if args.quiet else progress, kinds, args.aim)
     seconds = time.monotonic() - started
     if args.json:
         print(json.dumps({

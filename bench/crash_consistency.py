@@ -43,16 +43,13 @@ import hashlib
 import json
 import os
 import platform
-import queue
 import random
 import shutil
-import signal
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -77,6 +74,7 @@ from tests.support.central_process import (  # noqa: E402
     stop_central_process,
 )
 from tests.support.faultproxy import FaultProxy  # noqa: E402
+from tests.support.killer import run_and_kill  # noqa: E402
 
 SERVICE_ID = "residence-permit"
 MARKER_FIELD = "employer"
@@ -121,64 +119,6 @@ class Run:
     after_catalog_kill: Counter[str] = field(default_factory=Counter)  # old kept / new live
     problems: list[str] = field(default_factory=list)
     final: dict[str, Any] = field(default_factory=dict)
-
-
-# --- running and killing one worker -----------------------------------------------------------
-
-
-def _run_worker(cmd: list[str], trigger: str, delay: float, timeout: float = 60.0
-                ) -> tuple[list[str], bool, int | None]:
-    """Start ``cmd``; ``delay`` s after it prints ``trigger``, SIGKILL it unless it ended.
-
-    Returns (stdout lines, killed, exit status).
-    """
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def read() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.put(line.rstrip("\n"))
-        lines.put(None)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    seen: list[str] = []
-    killed = False
-    deadline = time.monotonic() + timeout
-    try:
-        while True:  # wait for the trigger line
-            try:
-                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            seen.append(line)
-            if line == trigger:
-                try:
-                    proc.wait(timeout=delay)  # ended by itself before its kill
-                except subprocess.TimeoutExpired:
-                    proc.send_signal(signal.SIGKILL)
-                    killed = True
-                break
-        proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        reader.join(timeout=10)
-    while True:
-        try:
-            line = lines.get_nowait()
-        except queue.Empty:
-            break
-        if line is not None:
-            seen.append(line)
-    return seen, killed, proc.returncode
 
 
 # --- checks after each kill ---------------------------------------------------------------------
@@ -338,7 +278,7 @@ def crash_run(root: Path, kills: int, seed: int, windows: dict[str, float], batc
                 delay = rng.uniform(0.8 * window, 1.2 * window)
             if mode == "catalog" and not run.durations["catalog"]:
                 delay = 120.0  # the first catalog round runs uninterrupted: the baseline
-            lines, killed, status = _run_worker(cmd, trigger, delay)
+            lines, killed, status = run_and_kill(cmd, trigger, delay)
             phase = mode
             for line in lines:
                 parts = line.split()

@@ -36,8 +36,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from forms import load_catalog
-from kiosk.commands.sync import catalog_root
 from sync.engine import SyncOptions, client_for, run_once
 from sync.store import Store, database_path, open_store
 from sync.submission import Attachment
@@ -89,6 +87,10 @@ class _Worker:
         phase = "catalog" if catalog else "sync"
         options = SyncOptions(batch_size=self.batch_size, ignore_backoff=self.ignore_backoff)
         if catalog:
+            # Imported only here: the other modes start as fast as before (the kill timing).
+            from forms import load_catalog
+            from kiosk.commands.sync import catalog_root
+
             options = SyncOptions(
                 batch_size=self.batch_size,
                 ignore_backoff=self.ignore_backoff,

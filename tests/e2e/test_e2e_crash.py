@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 from collections import Counter
@@ -25,32 +24,12 @@ from sync.outbox import ACCEPTED
 from sync.store import database_path, open_store
 from tests.e2e.conftest import SERVICE_ID, Central, parse_json_output, valid_answers
 from tests.support.cli import REPO, run_cli
+from tests.support.killer import run_and_kill
 
 pytestmark = pytest.mark.slow
 
 ROUNDS = 10
 WORKER = Path(__file__).with_name("crash_worker.py")
-
-
-def _run_and_kill(cmd: list[str], after: float) -> tuple[str, bool]:
-    """Run ``cmd``; SIGKILL it after ``after`` seconds unless it ended. (stdout, killed)"""
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    killed = False
-    try:
-        try:
-            proc.wait(timeout=after)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            killed = True
-        out, _ = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return out, killed
 
 
 def test_kill_9_during_submits_and_syncs_loses_and_duplicates_nothing(
@@ -81,19 +60,19 @@ def test_kill_9_during_submits_and_syncs_loses_and_duplicates_nothing(
         kind = ("worker", "sync", "worker", "submit")[round_no % 4]
         if kind == "worker":
             cmd = [sys.executable, str(WORKER), str(terminal), str(spec), "20"]
-            out, killed = _run_and_kill(cmd, rng.uniform(0.5, 2.5))
-            printed += [line.split()[2] for line in out.splitlines()
-                        if line.startswith("COMMITTED ")]
+            # Timed from READY: a slow start on a loaded machine must not eat the window.
+            lines, killed, _ = run_and_kill(cmd, "READY", rng.uniform(0.1, 2.0))
+            printed += [line.split()[2] for line in lines if line.startswith("COMMITTED ")]
         elif kind == "sync":
-            out, killed = _run_and_kill([*kiosk, "sync", "--once", "--batch-size", "2"],
+            _, killed, _ = run_and_kill([*kiosk, "sync", "--once", "--batch-size", "2"], None,
                                         rng.uniform(0.3, 2.0))
         else:
-            out, killed = _run_and_kill(
-                [*kiosk, "submit", "--service", SERVICE_ID, "--example", "--json"],
+            lines, killed, _ = run_and_kill(
+                [*kiosk, "submit", "--service", SERVICE_ID, "--example", "--json"], None,
                 rng.uniform(1.0, 3.5),
             )
-            if not killed and out.strip():
-                printed.append(parse_json_output(out)["receipt_no"])
+            if not killed and lines:
+                printed.append(parse_json_output("\n".join(lines))["receipt_no"])
         kills += killed
     assert kills >= ROUNDS // 2, "the test should really kill most rounds"
 

@@ -288,6 +288,12 @@ KEYS: tuple[Key, ...] = (
         "Whether this kiosk has a document/QR camera (`kiosk doctor` then checks that one is present)."),
     Key("devices", "decoder", ("zxing", "zbar"), "zxing",
         "Barcode decoder for camera frames and image files: `zxing` (zxing-cpp, faster) or `zbar` (pyzbar)."),
+    # [store]
+    Key("store", "min_free_disk_mb", int, 100,
+        "New submissions are refused (the citizen is asked to go to the help desk) while the data "
+        "folder's disk has less free space than this (MB), so a full disk never interrupts one; "
+        "queued submissions keep syncing. 0 turns the check off. Keep it below "
+        "`[doctor] min_free_disk_mb`, so that `kiosk doctor` warns first.", Range(0, 1_000_000)),
     # [doctor]
     Key("doctor", "min_free_disk_mb", int, 500,
         "`kiosk doctor` fails when the data folder's disk has less free space than this (MB), "
@@ -333,6 +339,7 @@ class Config:
     printing: Any
     staff: Any
     devices: Any
+    store: Any
     doctor: Any
     logging: Any
     config_version: int

@@ -420,7 +420,11 @@ class _Cycle:
         status = parse_answer(self.client.get(path), protocol.AttachmentStatus)
         if not status.complete:
             sealed = self.store.sealed_attachment(sha256)
-            offset = status.received if status.length == len(sealed) else 0
+            # Resume a partial upload of ours; but a platform killed after the last byte and
+            # before verifying it holds every byte yet "incomplete": only a fresh upload
+            # (offset 0) makes it finish, resuming at the end would send nothing forever.
+            resumable = status.length == len(sealed) and status.received < len(sealed)
+            offset = status.received if resumable else 0
             try:
                 status = self._send_from(path, sealed, offset)
             except PermanentError as exc:
@@ -496,6 +500,10 @@ class _Cycle:
         enrolment = self.store.enrolment()
         in_use = current_catalog(root)
         self.report.catalog_version = in_use.version if in_use else None
+        if in_use is not None:
+            # A worker killed between switching the catalog and recording it left the store
+            # (and its audit log) one version behind the folder: catch up first.
+            self.record_catalog(in_use.version, in_use.etag, in_use.path, caught_up=True)
         if enrolment is None:
             self.report.catalog = "skipped"
             return
@@ -530,11 +538,22 @@ class _Cycle:
             self.report.catalog = "failed"
             self.report.errors.append(f"catalog update could not be written: {exc}")
             return
-        self.store.record_catalog_version(
-            applied.version, etag=etag, path=applied.path, now=self.clock()
-        )
+        self.record_catalog(applied.version, etag, applied.path)
         self.report.catalog = "updated"
         self.report.catalog_version = applied.version
+
+
+    def record_catalog(
+        self, version: str, etag: str | None, path: Path, *, caught_up: bool = False
+    ) -> None:
+        """Record (and audit) the catalog in use, unless the store already names it."""
+        recorded = self.store.current_catalog_version()
+        if recorded is not None and recorded.version == version:
+            return
+        if caught_up:
+            log.warning("catalog %s was in use but not recorded (an interrupted update); "
+                        "recording it now", version[:12])
+        self.store.record_catalog_version(version, etag=etag, path=path, now=self.clock())
 
 
 def _wire_item(item: OutboxItem) -> protocol.SubmissionItem:

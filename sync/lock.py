@@ -42,8 +42,11 @@ def sync_lock(path: Path) -> Iterator[None]:
         except OSError as exc:
             raise SyncBusy(f"another sync is running on this terminal (lock {path})") from exc
         try:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for a technician
+            try:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for a technician
+            except OSError as exc:  # a full disk: the note is a courtesy, the lock holds
+                log.warning("Sync lock %s: cannot note the holder's pid: %s", path, exc)
             log.debug("Sync lock %s taken", path)
             yield
         finally:

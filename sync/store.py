@@ -26,12 +26,19 @@ The API by area:
 * staff and CLI: :meth:`Store.list_queue`, :meth:`Store.find`, :meth:`Store.retry_dead`,
   :meth:`Store.case_status`, :meth:`Store.audit_entries`
 * upkeep: :meth:`Store.purge_sealed`, :meth:`Store.integrity_check`
+
+A full disk never corrupts the queue (SQLite rolls a failed write back), but a kiosk that
+runs out of space in the middle of a citizen's submission helps nobody: :meth:`Store.enqueue`
+refuses a new submission with :class:`StorageFull` while the data folder's disk has less
+free space than the store's reserve (``min_free_mb`` of :func:`open_store`), so the
+submissions already queued, the sync engine's bookkeeping and the logs keep room to work.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -50,7 +57,14 @@ from sync.lock import SYNC_LOCK_FILE_NAME, sync_lock
 from sync.migrations import migrate
 from sync.outbox import AttachmentInput, OutboxItem, QueueEntry
 from sync.receipt import InvalidReceiptNumber, ReceiptNumber
-from sync.store_common import StoreError, from_db_time, to_db_time, utc_now, write_audit
+from sync.store_common import (
+    StorageFull,
+    StoreError,
+    from_db_time,
+    to_db_time,
+    utc_now,
+    write_audit,
+)
 from sync.submission import EnqueuedSubmission
 
 log = logging.getLogger(__name__)
@@ -61,6 +75,12 @@ BUSY_TIMEOUT_MS = 10_000
 # enough for a batch with large attachments on a slow line; only a crashed worker's
 # items ever wait this long (the sync lock excludes a second live worker).
 DEFAULT_LEASE = timedelta(minutes=15)
+# Free space (MB) kept on the data folder's disk: below it, new submissions are refused.
+DEFAULT_MIN_FREE_MB = 100
+# Below this much free space a database that fails to open is taken as "disk full".
+_FULL_DISK_BYTES = 1_000_000
+# The name of the setting in the kiosk's configuration, for the technician's message.
+MIN_FREE_SETTING = "[store] min_free_disk_mb"
 
 
 def database_path(data_dir: Path) -> Path:
@@ -68,8 +88,11 @@ def database_path(data_dir: Path) -> Path:
     return data_dir / DATABASE_FILE_NAME
 
 
-def open_store(path: Path) -> Store:
+def open_store(path: Path, *, min_free_mb: float = DEFAULT_MIN_FREE_MB) -> Store:
     """Open the terminal's database at ``path``, creating and migrating it as needed.
+
+    ``min_free_mb`` is the reserve: :meth:`Store.enqueue` refuses new submissions while the
+    disk holding ``path`` has less free space than this (0 turns the check off).
 
     Raises:
         StoreError: the file is not a usable database, cannot be opened, or was written by
@@ -92,6 +115,15 @@ def open_store(path: Path) -> Store:
         migrate(db, path)
     except sqlite3.DatabaseError as exc:
         conn.close()
+        free = _free_bytes(path.parent)
+        if free < _FULL_DISK_BYTES:
+            # SQLite says "disk I/O error" when it cannot even set up its WAL files: the
+            # database is fine, and moving it aside (the advice below) would hide the queue.
+            raise StorageFull(
+                f"cannot open database {path}: the disk of the data folder {path.parent} is "
+                f"full ({free:,} bytes free; {exc}). The database is not damaged: do not move "
+                f"it; free space on that disk and restart"
+            ) from exc
         raise StoreError(
             f"database {path} is damaged or not a Tongban database ({exc}); "
             "move it aside and restart (the queue in it cannot be sent until it is repaired)"
@@ -100,7 +132,7 @@ def open_store(path: Path) -> Store:
         conn.close()
         raise
     log.debug("Store %s open", path)
-    return Store(path, db)
+    return Store(path, db, min_free_bytes=int(min_free_mb * 1_000_000))
 
 
 @dataclass(frozen=True)
@@ -138,9 +170,10 @@ class AuditEntry:
 class Store:
     """A handle on one terminal database; made by :func:`open_store`."""
 
-    def __init__(self, path: Path, db: Database) -> None:
+    def __init__(self, path: Path, db: Database, *, min_free_bytes: int = 0) -> None:
         self._path = path
         self._db = db
+        self._min_free_bytes = min_free_bytes
         self._lock = threading.RLock()
         self._depth = 0
 
@@ -242,7 +275,32 @@ class Store:
     def _error(self, exc: sqlite3.Error) -> StoreError:
         """A database failure as a StoreError naming the file (disk full, locked, damaged)."""
         log.error("Store %s: %s", self._path, exc)
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            free = _free_bytes(self._path.parent)
+            return StorageFull(
+                f"database {self._path} failed: the disk is full ({exc}); "
+                f"{free / 1_000_000:,.1f} MB free on the disk of the data folder "
+                f"{self._path.parent}. Nothing was written and the queue is intact; free space "
+                f"there (old receipts and logs may go) and check {MIN_FREE_SETTING}"
+            )
         return StoreError(f"database {self._path} failed: {exc}")
+
+    def check_free_space(self, needed_bytes: int = 0) -> None:
+        """Raise :class:`StorageFull` unless ``needed_bytes`` more still leave the reserve free."""
+        if self._min_free_bytes <= 0:
+            return
+        free = _free_bytes(self._path.parent)
+        if free - needed_bytes >= self._min_free_bytes:
+            return
+        log.error("Store %s: refusing a new submission, %d bytes free (reserve %d)",
+                  self._path, free, self._min_free_bytes)
+        raise StorageFull(
+            f"not accepting new submissions: only {free / 1_000_000:,.1f} MB free on the disk "
+            f"of the data folder {self._path.parent}, below the reserve of "
+            f"{self._min_free_bytes / 1_000_000:,.0f} MB ({MIN_FREE_SETTING}). The queued "
+            "submissions are safe and keep syncing; free space on that disk (old receipts "
+            "and logs may go) and submissions are accepted again at once"
+        )
 
     def sync_lock(self) -> AbstractContextManager[None]:
         """The single-sync-worker lock of this database (``sync.lock`` beside it).
@@ -316,9 +374,12 @@ class Store:
         Raises:
             NotEnrolled: the terminal has no enrolment (no key to seal to, no receipt codes).
             AttachmentMismatch: attachments and references in ``answers`` disagree.
+            StorageFull: the data folder's disk is below the reserve (checked first, so
+                nothing is written) or filled up during the write (rolled back).
             StoreError: the database refused the write.
         """
         now = now or utc_now()
+        self.check_free_space(_estimated_size(answers, attachments))
         with self.transaction() as db:
             result = _outbox.enqueue(
                 db,
@@ -600,6 +661,18 @@ class Store:
         return count
 
 
+def _free_bytes(folder: Path) -> int:
+    return shutil.disk_usage(folder).free
+
+
+def _estimated_size(answers: Mapping[str, Any], attachments: Sequence[AttachmentInput]) -> int:
+    """About how many bytes a submission takes on disk (sealed, with WAL and index pages)."""
+    content = sum(len(a[0]) if isinstance(a, tuple) else len(a.content) for a in attachments)
+    text = len(json.dumps(answers, ensure_ascii=False, default=str).encode("utf-8"))
+    # Written twice (WAL, then the database at checkpoint) plus sealing and page overhead.
+    return 2 * (content + text) + 64 * 1024
+
+
 def _canonical_receipt(text: str) -> str:
     try:
         return ReceiptNumber.validate(text)
@@ -610,9 +683,11 @@ def _canonical_receipt(text: str) -> str:
 __all__ = [
     "DATABASE_FILE_NAME",
     "DEFAULT_LEASE",
+    "DEFAULT_MIN_FREE_MB",
     "AuditEntry",
     "CaseStatus",
     "CatalogVersion",
+    "StorageFull",
     "Store",
     "StoreError",
     "database_path",

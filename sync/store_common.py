@@ -19,6 +19,15 @@ class StoreError(Exception):
     """The local store cannot do what was asked; the message names the file or record."""
 
 
+class StorageFull(StoreError):
+    """The data folder's disk is (nearly) full: a new submission was refused, nothing changed.
+
+    Raised before the disk fills (free space below the configured reserve) and when SQLite
+    itself reports ``SQLITE_FULL``; either way the transaction was not committed and the queue
+    is intact. The message, for the technician, names the folder, the free space and the fix.
+    """
+
+
 def utc_now() -> datetime:
     """The current time, timezone-aware, in UTC."""
     return datetime.now(UTC)

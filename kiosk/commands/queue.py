@@ -67,7 +67,8 @@ def register(sub: Any) -> None:
 def open_terminal_store(ctx: CliContext) -> Store:
     """The terminal's store in its data folder, or a clear error (exit 2) naming the file."""
     try:
-        return open_store(database_path(ctx.data_dir))
+        return open_store(database_path(ctx.data_dir),
+                          min_free_mb=ctx.config.store.min_free_disk_mb)
     except StoreError as exc:
         raise CommandError(str(exc), 2) from exc
 

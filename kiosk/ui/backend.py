@@ -95,7 +95,8 @@ class KioskBackend:
         """The terminal's store, opened (and migrated) on first use."""
         with self._lock:
             if self._store is None:
-                self._store = open_store(database_path(self.data_dir))
+                self._store = open_store(database_path(self.data_dir),
+                                         min_free_mb=self.config.store.min_free_disk_mb)
             return self._store
 
     def close(self) -> None:

@@ -6,6 +6,9 @@ to the terminal's database. It never touches a widget: each cycle's report goes 
 UI thread through the :attr:`SyncWorker.reported` signal (a queued connection), where the
 status strip shows "online / offline" and the number of items waiting.
 
+A cycle that fails unexpectedly (the disk is full, say) is logged and the next one runs
+at the next interval as usual: the worker never stops syncing for good while the kiosk runs.
+
 Stopping (SIGTERM, end of the application) waits for the running cycle: the engine commits
 each step itself, so an interrupted cycle loses nothing, but a clean stop leaves no item
 "sending" for the next start to release.
@@ -81,16 +84,18 @@ class SyncWorker(QObject):
     def _loop(self) -> None:
         store: Store | None = None
         try:
-            store = open_store(database_path(self.data_dir))
             while not self._stop.is_set():
                 self._wake.clear()
-                report, state = self._cycle(store)
+                try:
+                    if store is None:  # opened here, so a store that cannot open now may later
+                        store = open_store(database_path(self.data_dir))
+                    report, state = self._cycle(store)
+                except Exception:  # a full disk, a damaged answer...: try again next interval
+                    log.exception("sync cycle failed; trying again in %.0f s", self.interval)
+                    report, state = None, "unknown"
                 self.cycles += 1
                 self.reported.emit(report, state)
                 self._wake.wait(self.interval)
-        except Exception:  # the worker must never take the kiosk down; the next start tries again
-            log.exception("the sync worker stopped")
-            self.reported.emit(None, "unknown")
         finally:
             if store is not None:
                 store.close()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from forms import load_catalog
-from sync.catalog_update import current_catalog
+from sync.catalog_update import apply_bundle, current_catalog
 from tests.e2e.conftest import Central, Terminal, changed_catalog
 from tests.support.faultproxy import FaultProxy, Mode
 
@@ -49,3 +49,25 @@ def test_tampered_catalog_is_rejected_and_the_previous_stays_in_use(
         load_catalog(root / "versions" / v1.version).services
     ) - 1
     assert terminal.store.current_catalog_version().version == updated.catalog_version
+
+
+def test_a_catalog_switched_but_not_recorded_before_a_kill_is_recorded_by_the_next_cycle(
+    central: Central, terminal: Terminal
+) -> None:
+    # What SIGKILL between apply_bundle's switch and record_catalog_version leaves behind:
+    # the new catalog is live on disk, the store (and its audit log) does not know it.
+    root = terminal.data_dir / "catalog"
+    enrolment = terminal.store.require_enrolment()
+    with terminal.client() as client:
+        fetched = client.get_catalog(None)
+    assert fetched is not None
+    applied = apply_bundle(fetched[0], enrolment.catalog_signing_key, root, etag=fetched[1])
+    assert terminal.store.current_catalog_version() is None
+
+    report = terminal.sync(catalog_root=root, validate_catalog=load_catalog)
+    assert report.catalog == "unchanged"  # nothing new to fetch (ETag), yet:
+    recorded = terminal.store.current_catalog_version()
+    assert recorded is not None and recorded.version == applied.version
+    assert [e.action for e in terminal.store.audit_entries()].count("catalog-applied") == 1
+    terminal.sync(catalog_root=root)  # recorded once, not on every cycle
+    assert [e.action for e in terminal.store.audit_entries()].count("catalog-applied") == 1

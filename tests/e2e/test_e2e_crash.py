@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 from collections import Counter
@@ -25,32 +24,12 @@ from sync.outbox import ACCEPTED
 from sync.store import database_path, open_store
 from tests.e2e.conftest import SERVICE_ID, Central, parse_json_output, valid_answers
 from tests.support.cli import REPO, run_cli
+from tests.support.killer import run_and_kill
 
 pytestmark = pytest.mark.slow
 
 ROUNDS = 10
 WORKER = Path(__file__).with_name("crash_worker.py")
-
-
-def _run_and_kill(cmd: list[str], after: float) -> tuple[str, bool]:
-    """Run ``cmd``; SIGKILL it after ``after`` seconds unless it ended. (stdout, killed)"""
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    killed = False
-    try:
-        try:
-            proc.wait(timeout=after)
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGKILL)
-            killed = True
-        out, _ = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return out, killed
 
 
 def test_kill_9_during_submits_and_syncs_loses_and_duplicates_nothing(
@@ -81,19 +60,19 @@ def test_kill_9_during_submits_and_syncs_loses_and_duplicates_nothing(
         kind = ("worker", "sync", "worker", "submit")[round_no % 4]
         if kind == "worker":
             cmd = [sys.executable, str(WORKER), str(terminal), str(spec), "20"]
-            out, killed = _run_and_kill(cmd, rng.uniform(0.5, 2.5))
-            printed += [line.split()[2] for line in out.splitlines()
-                        if line.startswith("COMMITTED ")]
+            # Timed from READY: a slow start on a loaded machine must not eat the window.
+            lines, killed, _ = run_and_kill(cmd, "READY", rng.uniform(0.1, 2.0))
+            printed += [line.split()[2] for line in lines if line.startswith("COMMITTED ")]
         elif kind == "sync":
-            out, killed = _run_and_kill([*kiosk, "sync", "--once", "--batch-size", "2"],
+            _, killed, _ = run_and_kill([*kiosk, "sync", "--once", "--batch-size", "2"], None,
                                         rng.uniform(0.3, 2.0))
         else:
-            out, killed = _run_and_kill(
-                [*kiosk, "submit", "--service", SERVICE_ID, "--example", "--json"],
+            lines, killed, _ = run_and_kill(
+                [*kiosk, "submit", "--service", SERVICE_ID, "--example", "--json"], None,
                 rng.uniform(1.0, 3.5),
             )
-            if not killed and out.strip():
-                printed.append(parse_json_output(out)["receipt_no"])
+            if not killed and lines:
+                printed.append(parse_json_output("\n".join(lines))["receipt_no"])
         kills += killed
     assert kills >= ROUNDS // 2, "the test should really kill most rounds"
 
@@ -121,3 +100,27 @@ def test_kill_9_during_submits_and_syncs_loses_and_duplicates_nothing(
     assert {s["case_no"] for s in held} == {e.case_no for e in queue}
     assert len(queue) >= len(printed) > 0
     print(f"crash test: {kills} kills, {len(printed)} receipts shown, {len(queue)} committed")
+
+
+def test_kills_during_enqueue_sync_and_catalog_update_lose_duplicate_and_damage_nothing() -> None:
+    """The small-scale run of ``bench/crash_consistency.py`` (200 kills there, 6 here)."""
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "crash_consistency.py"), "--kills", "6",
+         "--seed", "7", "--json", "--quiet"],
+        capture_output=True, text=True, cwd=REPO, timeout=600, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    result = json.loads(done.stdout)
+    kinds, final = result["kinds"], result["final"]
+    assert sum(k["kills"] for k in kinds.values()) == 6
+    assert result["catalogs_published"] >= 2  # a catalog update really was interrupted
+    for kind, figures in kinds.items():
+        assert figures["integrity_failures"] == 0, (kind, result["problems"])
+        assert figures["lost"] == 0 and figures["duplicated"] == 0, (kind, result["problems"])
+        assert figures["catalog_half"] == 0 and figures["restart_failures"] == 0, kind
+    assert final["integrity"] == ["ok"]
+    assert final["reported_committed"] > 0
+    assert final["on_central"] == final["committed_local"] >= final["reported_committed"]
+    assert final["central_lost"] == final["central_duplicates"] == final["wrong_content"] == 0
+    assert final["pending"] == final["dead"] == 0 and final["catalog_recorded"]
+    assert not result["failed"] and done.returncode == 0, result["problems"]

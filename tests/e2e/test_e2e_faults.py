@@ -219,3 +219,62 @@ def test_two_sync_workers_at_once_never_send_an_item_twice(
     assert sum(r.duplicates for r in reports) == 0
     assert proxy.count(path_prefix="/v1/submissions") == n // 2  # every batch sent once
     assert_exactly_once(central, terminal, n)
+
+
+def test_platform_killed_after_an_attachments_last_byte_gets_it_again_and_drains(
+    central: Central, proxy: FaultProxy, terminal: Terminal
+) -> None:
+    """SIGKILL of the platform between storing an upload's last byte and verifying it.
+
+    That leaves, on the platform, the whole sealed file as an unfinished upload (its status
+    says ``received == length`` but not complete). The terminal used to resume at the end,
+    send nothing and fail every cycle; it must start that upload over and deliver.
+    """
+    from central.sqlite_store import DB_FILE, SQLiteStore
+    from tests.support.central_process import start_central_process, stop_central_process
+
+    terminal.submit()
+    entry = terminal.store.list_queue()[0]
+    device_id = terminal.store.require_enrolment().device_id
+    sha = entry.attachments[0].sha256
+    sealed = terminal.store.sealed_attachment(sha)
+    stop_central_process(central.proc)  # the platform is down; put on disk what a kill leaves
+    part = central.data_dir / "uploads" / device_id / f"{sha}.part"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(sealed)
+    SQLiteStore(central.data_dir / DB_FILE).set_upload_length(device_id, sha, len(sealed))
+    central.url, central.proc = start_central_process(central.data_dir)
+    proxy.set_upstream(central.url)
+
+    report = terminal.sync()
+    assert report.errors == [] and report.pushed == 1
+    assert_exactly_once(central, terminal, 1)
+    assert sha in central.show(entry.receipt_no)["attachments"]
+
+
+def test_fault_matrix_small_scale_loses_and_duplicates_nothing() -> None:
+    """The small run of ``bench/fault_matrix.py``: every mode, mixed, restarts, disk full."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.cli import REPO
+
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "fault_matrix.py"), "--items", "4",
+         "--restarts", "1", "--fault-cycles", "2", "--json"],
+        capture_output=True, text=True, cwd=REPO, timeout=600, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    result = json.loads(done.stdout)
+    rows = {row["fault"].split()[0]: row for row in result["rows"]}
+    assert {m.value for m in FAULT_MODES} <= set(rows)
+    assert {"mixed", "central", "disk"} <= set(rows)
+    for name, row in rows.items():
+        if row["note"].startswith("not run"):  # no tmpfs mount permitted here
+            continue
+        assert row["sent"] > 0 and row["on_central"] == row["sent"], (name, row)
+        assert row["lost"] == 0 and row["duplicates"] == 0 and not row["errors"], (name, row)
+    assert rows["http_500"]["faulted_requests"] > 0
+    assert not result["failed"] and done.returncode == 0

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QLineEdit, QWidget
 
@@ -200,3 +201,36 @@ def test_an_unenrolled_kiosk_says_so_and_keeps_the_answers(make_kiosk) -> None:
     assert kiosk.state.session.wizard.answer("mobile") == "13900139000"
 
 
+
+
+@pytest.mark.parametrize(("language", "words"), [("zh_CN", "存储空间不足"), ("en", "out of storage space")])
+def test_a_full_disk_refuses_in_plain_words_and_keeps_the_answers(make_kiosk, data_dir, language, words) -> None:
+    # A reserve larger than any test disk's free space: the real free space is "below the reserve".
+    (data_dir / "kiosk.toml").write_text("config_version = 1\n[store]\nmin_free_disk_mb = 1000000\n")
+    kiosk = make_kiosk(language=language)
+    kiosk.tap("start")
+    kiosk.tap("category_certificates")
+    kiosk.tap("service_no-criminal-record-certificate")
+    kiosk.tap("start")
+    kiosk.tap("demo_card_zhang_san")
+    kiosk.wait_screen("form")
+    kiosk.qtbot.mouseClick(kiosk.field("mobile").findChild(QLineEdit, "input"), Qt.MouseButton.LeftButton)
+    kiosk.keypad("13900139000")
+    kiosk.tap("option_local", kiosk.field("hukou"))
+    kiosk.tap("next")
+    kiosk.tap("option_employment", kiosk.field("purpose"))
+    kiosk.settle()
+    kiosk.tap("option_self", kiosk.field("applicant_type"))
+    kiosk.tap("next")
+    kiosk.tap("agree")
+    kiosk.sign()
+    kiosk.tap("next")
+    kiosk.wait_screen("review")
+    kiosk.tap("submit")
+    kiosk.qtbot.waitUntil(lambda: kiosk.has("error") and words in kiosk.text("error"), timeout=10_000)
+    assert kiosk.text("error") == kiosk.state.tr("review.disk_full")
+    assert kiosk.screen == "review"
+    assert kiosk.state.session.wizard.answer("mobile") == "13900139000"
+    assert kiosk.find("submit").isEnabled()  # tapping again works once space is freed
+    with open_store(database_path(data_dir)) as store:
+        assert store.counts()["pending"] == 0

@@ -25,6 +25,7 @@ from kiosk.ui.screens.review import referenced_files
 from kiosk.ui.widgets.common import button, card, label
 from kiosk.ui.widgets.fields import FieldCard, FieldHost, scan_document_page
 from sync.enrolment import NotEnrolled
+from sync.store import StorageFull
 from sync.submission import EnqueuedSubmission
 
 if TYPE_CHECKING:
@@ -411,6 +412,8 @@ class SubmitPage(AgentPage):
         self.busy = False
         if isinstance(exc, NotEnrolled):
             self.problem = self.state.tr("agent.submit.not_enrolled")
+        elif isinstance(exc, StorageFull):
+            self.problem = self.state.tr("agent.submit.disk_full", error=str(exc))
         else:
             log.error("submission on behalf failed: %s: %s", type(exc).__name__, exc)
             self.problem = self.state.tr("agent.error", error=str(exc))

@@ -2,7 +2,8 @@
 
 Submitting runs in the background: the wizard's payload is committed by the store
 (sealed, queued, receipt number) in one transaction; only then does the screen move on
-and the receipt print. A terminal that is not enrolled says so in plain words.
+and the receipt print. A terminal that is not enrolled, or whose disk is full, says so in
+plain words and keeps the answers on screen.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from kiosk.background import run_in_background
 from kiosk.ui.screens.base import Screen
 from kiosk.ui.widgets.common import button, card, label
 from sync.enrolment import NotEnrolled
+from sync.store import StorageFull
 from sync.submission import EnqueuedSubmission
 
 log = logging.getLogger(__name__)
@@ -134,8 +136,12 @@ class ReviewScreen(Screen):
 
     def _failed(self, exc: BaseException) -> None:
         self.submitting = False
-        self.problem_key = "review.not_enrolled" if isinstance(exc, NotEnrolled) else "review.failed"
-        if not isinstance(exc, NotEnrolled):
+        if isinstance(exc, NotEnrolled):
+            self.problem_key = "review.not_enrolled"
+        elif isinstance(exc, StorageFull):  # the store logged the details for the technician
+            self.problem_key = "review.disk_full"
+        else:
+            self.problem_key = "review.failed"
             log.error("submission failed: %s: %s", type(exc).__name__, exc)
         self.render()
 

@@ -132,6 +132,8 @@ def verify_appointment_token(
     if len(parts) != 2:
         raise AppointmentTokenError("an appointment token has exactly three parts: TBA1.<claims>.<signature>")
     claims_b64, signature_b64 = parts
+    if not _B64URL_RE.fullmatch(claims_b64):  # checked first: only ASCII can be signed bytes
+        raise AppointmentTokenError("the appointment token's claims are not base64url")
     signature = _b64url_decode(signature_b64, "signature")
     if len(signature) != SIGNATURE_LENGTH:
         raise AppointmentTokenError("the appointment token's signature is not 64 bytes")

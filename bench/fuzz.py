@@ -123,7 +123,7 @@ def main() -> int:
     parser.add_argument("--targets", default="", help="comma-separated parts of target names (default: all)")
     parser.add_argument("--atheris-runs", type=int, default=0, help="atheris runs per text/byte target (0: none)")
     parser.add_argument("--api-examples", type=int, default=0, help="schemathesis examples per operation and mode")
-    parser.add_argument("--seed", type=int, default=None, help="derandomize (repeatable runs)")
+    parser.add_argument("--seed", type=int, default=None, help="the same seed gives the same hypothesis inputs")
     parser.add_argument("--report", type=Path, default=None, help="also write the markdown report here")
     parser.add_argument("--atheris-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)

@@ -46,6 +46,7 @@ SIGNATURE_LENGTH = 64
 _B64URL_RE = re.compile(r"[A-Za-z0-9_-]+")
 _CLAIMS = {"appointment_id": str, "service": str, "slot": str, "masked_name": str, "hall": str, "exp": int}
 _MAX_CLAIM_LENGTH = 128
+_MAX_EXP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 
 
 class AppointmentTokenError(ValueError):
@@ -164,4 +165,6 @@ def _claims(raw: bytes) -> Appointment:
             raise AppointmentTokenError(f"the appointment token's {name} must be a {kind.__name__}")
         if isinstance(value, str) and not 0 < len(value) <= _MAX_CLAIM_LENGTH:
             raise AppointmentTokenError(f"the appointment token's {name} must be 1-{_MAX_CLAIM_LENGTH} characters")
+    if not 0 <= claims["exp"] <= _MAX_EXP:  # expires_at must be a date-time the kiosk can show
+        raise AppointmentTokenError("the appointment token's exp is not a time between 1970 and 9999")
     return Appointment(**claims)

@@ -19,6 +19,7 @@ from devices.payload import PayloadKind, classify
 from forms import DefinitionInvalid, load_catalog, load_definition
 from tests.support.cli import run_cli
 from tests.support.fuzz_targets import (
+    APPOINTMENT,
     APPOINTMENT_PUBLIC,
     CATEGORIES,
     NOW,
@@ -27,6 +28,7 @@ from tests.support.fuzz_targets import (
     FuzzTarget,
     check_appointment,
     mutated_text,
+    resigned_token,
     run_target,
 )
 
@@ -59,6 +61,16 @@ def test_a_qr_code_with_a_non_ascii_token_is_an_appointment_with_a_problem() -> 
     payload = classify(NON_ASCII_TOKEN, appointment_key=APPOINTMENT_PUBLIC, now=NOW)
     assert payload.kind is PayloadKind.APPOINTMENT and payload.appointment is None
     assert payload.problem == "the appointment token's claims are not base64url"
+
+
+# A validly signed token whose exp lay outside what a datetime holds raised OverflowError
+# or OSError from expires_at (shown to the citizen) instead of being refused.
+@pytest.mark.parametrize("exp", [-(10**20), -(2**62), -1, 10**20, 253_402_300_800])
+def test_a_signed_token_with_an_impossible_expiry_is_refused(exp: int) -> None:
+    token = resigned_token({**APPOINTMENT.__dict__, "exp": exp})
+    payload = classify(token, appointment_key=APPOINTMENT_PUBLIC, now=NOW)
+    assert payload.kind is PayloadKind.APPOINTMENT and payload.appointment is None
+    assert payload.problem == "the appointment token's exp is not a time between 1970 and 9999"
 
 
 # A category whose id was a mapping or a list made load_catalog raise TypeError

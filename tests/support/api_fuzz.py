@@ -28,6 +28,7 @@ from typing import Any
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -146,10 +147,11 @@ def fuzz_api(app: FastAPI, token: str, *, examples: int, seed: int | None = None
                 max_examples=examples,
                 deadline=None,
                 database=None,
-                derandomize=seed is not None,
                 phases=[Phase.explicit, Phase.generate],
                 suppress_health_check=list(HealthCheck),
             )(test)
+            if seed is not None:
+                test = hypothesis_seed(seed)(test)
             try:
                 test()
             except Unsatisfiable:  # e.g. no way to break GET /v1/health's empty request

@@ -38,6 +38,7 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
 from catalog import DEFAULT_CATALOG_DIR
@@ -287,7 +288,7 @@ def check_appointment(text: str) -> None:
     assert appointment == APPOINTMENT or text.count(".") == 2
 
 
-def _resigned_token(claims: Any) -> str:
+def resigned_token(claims: Any) -> str:
     """A token with ``claims`` correctly signed: reaches the claim checks behind the signature."""
     raw = json.dumps(claims, ensure_ascii=False, allow_nan=False).encode("utf-8", "surrogatepass")
     body = "TBA1." + base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
@@ -297,7 +298,7 @@ def _resigned_token(claims: Any) -> str:
 def check_signed_claims(claims: Any) -> None:
     """Signed but malformed claims fail with AppointmentTokenError, never anything else."""
     try:
-        text = _resigned_token(claims)
+        text = resigned_token(claims)
     except (ValueError, UnicodeEncodeError):  # not representable as JSON: nothing to test
         return
     check_appointment(text)
@@ -817,7 +818,10 @@ def record(report: TargetReport, check: Callable[[Any], None], value: Any, deadl
 
 
 def run_target(target: FuzzTarget, examples: int, *, seed: int | None = None) -> TargetReport:
-    """Feed ``target`` ``examples`` inputs from its strategy; collect, never stop at, failures."""
+    """Feed ``target`` ``examples`` inputs from its strategy; collect, never stop at, failures.
+
+    The same ``seed`` gives the same inputs (hypothesis picks a random one otherwise).
+    """
     report = TargetReport(target.name)
 
     def body(value: Any) -> None:
@@ -828,10 +832,11 @@ def run_target(target: FuzzTarget, examples: int, *, seed: int | None = None) ->
         max_examples=max(1, examples),
         deadline=None,
         database=None,
-        derandomize=seed is not None,
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )(test)
+    if seed is not None:
+        test = hypothesis_seed(seed)(test)
     started = time.perf_counter()
     test()
     report.seconds = time.perf_counter() - started

@@ -13,8 +13,8 @@ the module's own error with a clear message, within the target's deadline. Failu
 counted, not stopped at: the table says how many *distinct* failures (exception type and
 the line it came from) each target met.
 
-With ``--atheris-runs`` the text and byte targets also run under atheris (coverage-guided,
-libFuzzer), each in its own process with our packages instrumented. ``--api-examples``
+With ``--atheris-runs`` (also divided by the cost) the text and byte targets also run under
+atheris (coverage-guided, libFuzzer), each in its own process with our packages instrumented. ``--api-examples``
 runs schemathesis over every operation of the central platform's OpenAPI (in-process
 ASGI, enrolled device token), positive and negative requests.
 
@@ -163,7 +163,7 @@ def main() -> int:
             found = report.failures.items()
             details += [f"- {target.name} (hypothesis): {k} x{n}: {report.examples[k]}" for k, n in found]
         if args.atheris_runs > 0 and target.from_bytes is not None:
-            data = run_atheris(index, args.atheris_runs)
+            data = run_atheris(index, max(1, args.atheris_runs // target.cost))
             row(target.name, "atheris", data["tried"], data["failures"], data["seconds"], data.get("slowest", 0.0))
             found = data["failures"].items()
             details += [f"- {target.name} (atheris): {k} x{n}: {data['examples'].get(k, '')}" for k, n in found]

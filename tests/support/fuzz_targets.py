@@ -362,7 +362,7 @@ class _Line:
 
     def read(self, count: int) -> bytes:
         if not self.data:
-            time.sleep(0.001)  # like a serial timeout: nothing came
+            time.sleep(0.0005)  # like a serial timeout: nothing came
             return b""
         chunk, self.data = self.data[:count], self.data[count:]
         return chunk
@@ -391,7 +391,7 @@ def check_reader_answer(stream: bytes) -> None:
     The driver (``IdCardReader.read_base_message`` and ``decode_identity``) must end in an
     :class:`Identity` or an :class:`IdCardError` subclass, within the reader's timeout.
     """
-    reader = IdCardReader("/dev/fuzz", timeout=0.01)
+    reader = IdCardReader("/dev/fuzz", timeout=0.002)  # a cut-short answer waits this long
     reader._serial = _Line(stream)  # type: ignore[assignment]  # the bytes replace the port
     try:
         text, photo = reader.read_base_message()

@@ -145,7 +145,7 @@ def main() -> int:
         "",
         f"command: `{' '.join(['bench/fuzz.py', *sys.argv[1:]])}`",
         "",
-        "| target | engine | inputs tried | distinct failures | time (s) | slowest input (ms) |",
+        "| target | engine | inputs tried | distinct failures | time (s) | slowest input (CPU ms) |",
         "|---|---|---:|---:|---:|---:|",
     ]
     details: list[str] = []

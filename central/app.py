@@ -37,7 +37,7 @@ from central.hall_routes import install_hall_routes
 from central.hall_store import HallStore
 from central.ingest import Ingest
 from central.keys import PlatformKeys, load_or_create_keys
-from central.problems import ProblemError, install_problem_handlers, problem_response
+from central.problems import ProblemError, install_problem_handlers, problem_doc, problem_response
 from central.store import (
     CentralStore,
     EnrolmentCodeExpired,
@@ -52,6 +52,7 @@ from sync.protocol import (
     MAX_BATCH_BYTES,
     MAX_BATCH_ITEMS,
     MAX_CHUNK_BYTES,
+    MAX_INTEGER,
     MAX_STATUS_PAGE,
     PROTOCOL_VERSION,
     SHA256_PATTERN,
@@ -177,21 +178,13 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-def _problem_doc(description: str) -> dict[str, Any]:
-    """OpenAPI for a problem+json answer."""
-    return {
-        "description": description,
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
-    }
-
-
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: _problem_doc(description)
+    status: problem_doc(description)
     for status, description in {
+        400: "The body is not JSON.",
         401: "No or unknown bearer token.",
         403: "The device was revoked.",
+        413: "The request body is over the limit for this path.",
         422: "The request does not match the protocol.",
         500: "The platform failed; retry later.",
     }.items()
@@ -283,9 +276,9 @@ def _install_routes(app: FastAPI) -> None:
         response_model=EnrolResponse,
         tags=["enrolment"],
         responses={
-            400: _problem_doc("Unknown enrolment code."),
-            409: _problem_doc("The code was used before."),
-            410: _problem_doc("The code expired."),
+            400: problem_doc("Unknown enrolment code."),
+            409: problem_doc("The code was used before."),
+            410: problem_doc("The code expired."),
         },
     )
     def enrol(body: EnrolRequest, request: Request) -> EnrolResponse:
@@ -353,7 +346,7 @@ def _install_routes(app: FastAPI) -> None:
                 },
             }
         },
-        responses={413: _problem_doc("Too many items or bytes.")},
+        responses={413: problem_doc("Too many items or bytes.")},
     )
     async def submit_batch(request: Request, device: DeviceDep) -> BatchResponse:
         """Judge each item on its own: accepted / duplicate (same case no) / rejected."""
@@ -403,8 +396,8 @@ def _install_routes(app: FastAPI) -> None:
         tags=["attachments"],
         openapi_extra=_RAW_BODY,
         responses={
-            413: _problem_doc("Over the size limit."),
-            422: _problem_doc("Does not open, or the hash differs."),
+            413: problem_doc("Over the size limit."),
+            422: problem_doc("Does not open, or the hash differs."),
         },
     )
     async def attachment_put(
@@ -426,9 +419,9 @@ def _install_routes(app: FastAPI) -> None:
         tags=["attachments"],
         openapi_extra=_RAW_BODY,
         responses={
-            409: _problem_doc("Offset or length mismatch; see offset."),
-            413: _problem_doc("Over the size limit."),
-            422: _problem_doc("Does not open, or the hash differs."),
+            409: problem_doc("Offset or length mismatch; see offset."),
+            413: problem_doc("Over the size limit."),
+            422: problem_doc("Does not open, or the hash differs."),
         },
     )
     async def attachment_patch(
@@ -436,8 +429,8 @@ def _install_routes(app: FastAPI) -> None:
         request: Request,
         response: Response,
         device: DeviceDep,
-        upload_offset: Annotated[int, Header(alias=UPLOAD_OFFSET_HEADER, ge=0)],
-        upload_length: Annotated[int, Header(alias=UPLOAD_LENGTH_HEADER, ge=1)],
+        upload_offset: Annotated[int, Header(alias=UPLOAD_OFFSET_HEADER, ge=0, le=MAX_INTEGER)],
+        upload_length: Annotated[int, Header(alias=UPLOAD_LENGTH_HEADER, ge=1, le=MAX_INTEGER)],
     ) -> AttachmentStatus:
         """Append a chunk at Upload-Offset of a sealed attachment Upload-Length bytes long."""
         body = await request.body()
@@ -457,7 +450,7 @@ def _install_routes(app: FastAPI) -> None:
     def status_changes(
         request: Request,
         device: DeviceDep,
-        since: Annotated[int, Query(ge=0, description="Cursor from the last page; 0 first.")] = 0,
+        since: Annotated[int, Query(ge=0, le=MAX_INTEGER, description="Cursor from the last page; 0 first.")] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_STATUS_PAGE)] = DEFAULT_STATUS_PAGE,
     ) -> StatusPage:
         """Status changes of this device's site's cases after ``since``, oldest first."""
@@ -476,8 +469,8 @@ def _install_routes(app: FastAPI) -> None:
         response_model=ReceiptLookup,
         tags=["case status"],
         responses={
-            404: _problem_doc("No submission has this receipt."),
-            429: _problem_doc("This terminal looked up too many receipts lately; see Retry-After."),
+            404: problem_doc("No submission has this receipt."),
+            429: problem_doc("This terminal looked up too many receipts lately; see Retry-After."),
         },
     )
     def receipt_lookup(
@@ -520,7 +513,8 @@ def _install_routes(app: FastAPI) -> None:
 
 
 def _install_openapi(app: FastAPI) -> None:
-    """The batch body is read by hand (per-item validation), so add its schema here."""
+    """The batch body is read by hand (per-item validation), so add its schema here; a HEAD
+    answer is documented without a body."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -539,6 +533,15 @@ def _install_openapi(app: FastAPI) -> None:
         components.setdefault(
             "Problem", Problem.model_json_schema(ref_template="#/components/schemas/{model}")
         )
+        for operations in schema.get("paths", {}).values():
+            if "head" in operations:  # a HEAD answer has headers only, never a body
+                operations["head"]["responses"]["200"] = {
+                    "description": "The upload state as Upload-Offset, Upload-Complete and Upload-Length.",
+                    "headers": {
+                        name: {"schema": {"type": "string"}}
+                        for name in (UPLOAD_OFFSET_HEADER, UPLOAD_COMPLETE_HEADER)
+                    },
+                }
         app.openapi_schema = schema
         return schema
 

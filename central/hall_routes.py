@@ -17,9 +17,10 @@ from starlette.concurrency import run_in_threadpool
 
 from central.auth import DeviceDep
 from central.hall_store import HallStore
-from central.problems import ProblemError
+from central.problems import ProblemError, problem_doc
 from sync.protocol import (
     API_PREFIX,
+    MAX_INTEGER,
     AuditBatch,
     CheckinBatch,
     HelpAcknowledge,
@@ -68,7 +69,7 @@ def install_hall_routes(app: FastAPI) -> None:
     def used_appointments(
         request: Request,
         device: DeviceDep,
-        since: Annotated[int, Query(ge=0)] = 0,
+        since: Annotated[int, Query(ge=0, le=MAX_INTEGER)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_USED_PAGE)] = 500,
     ) -> UsedAppointmentsPage:
         """Appointments of this device's hall checked in after cursor ``since``."""
@@ -90,7 +91,10 @@ def install_hall_routes(app: FastAPI) -> None:
         return HelpRequestList(requests=_hall(request).open_help(device.site_code))
 
     @app.post(
-        f"{API_PREFIX}/help-requests/{{request_id}}/ack", response_model=HelpRequest, tags=["hall"],
+        f"{API_PREFIX}/help-requests/{{request_id}}/ack",
+        response_model=HelpRequest,
+        tags=["hall"],
+        responses={404: problem_doc("No open or taken help request has this id in this hall.")},
     )
     def acknowledge_help(
         request_id: Annotated[str, PathParam(max_length=64)],

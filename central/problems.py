@@ -61,6 +61,14 @@ def _phrase(status: int) -> str:
         return "Error"
 
 
+def problem_doc(description: str) -> dict[str, Any]:
+    """OpenAPI for a problem+json answer (a route's ``responses={status: ...}``)."""
+    return {
+        "description": description,
+        "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
 def problem_response(
     status: int,
     code: str,

@@ -46,6 +46,7 @@ SIGNATURE_LENGTH = 64
 _B64URL_RE = re.compile(r"[A-Za-z0-9_-]+")
 _CLAIMS = {"appointment_id": str, "service": str, "slot": str, "masked_name": str, "hall": str, "exp": int}
 _MAX_CLAIM_LENGTH = 128
+_MAX_EXP = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime holds
 
 
 class AppointmentTokenError(ValueError):
@@ -132,6 +133,8 @@ def verify_appointment_token(
     if len(parts) != 2:
         raise AppointmentTokenError("an appointment token has exactly three parts: TBA1.<claims>.<signature>")
     claims_b64, signature_b64 = parts
+    if not _B64URL_RE.fullmatch(claims_b64):  # checked first: only ASCII can be signed bytes
+        raise AppointmentTokenError("the appointment token's claims are not base64url")
     signature = _b64url_decode(signature_b64, "signature")
     if len(signature) != SIGNATURE_LENGTH:
         raise AppointmentTokenError("the appointment token's signature is not 64 bytes")
@@ -162,4 +165,6 @@ def _claims(raw: bytes) -> Appointment:
             raise AppointmentTokenError(f"the appointment token's {name} must be a {kind.__name__}")
         if isinstance(value, str) and not 0 < len(value) <= _MAX_CLAIM_LENGTH:
             raise AppointmentTokenError(f"the appointment token's {name} must be 1-{_MAX_CLAIM_LENGTH} characters")
+    if not 0 <= claims["exp"] <= _MAX_EXP:  # expires_at must be a date-time the kiosk can show
+        raise AppointmentTokenError("the appointment token's exp is not a time between 1970 and 9999")
     return Appointment(**claims)

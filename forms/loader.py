@@ -31,6 +31,9 @@ from forms.payload import example_answers, validate_answers
 from forms.validation import RELATIVE_DATE_RE, check_value, resolve_date_bound
 
 MAX_DEFINITION_BYTES = 1_000_000  # a definition is a few tens of KB; refuse anything absurd
+MAX_NESTING = 64  # real definitions nest about 10 levels (conditions inside steps inside...)
+MAX_VALUES = 200_000  # values in one definition once aliases are expanded; real ones hold ~2,000
+_DEPTH_BOUND_SAFE = 5_000  # libyaml loads this deep without trouble; Python checks the rest
 SERVICES_FOLDER = "services"
 CATEGORIES_FILE = "categories.yaml"
 
@@ -94,12 +97,63 @@ def _read_yaml(path: Path) -> tuple[Any, list[DefinitionError]]:
     except OSError as exc:
         return None, [DefinitionError(name, "(file)", f"cannot be read: {exc.strerror}")]
     try:
-        return yaml.load(text, Loader=_SAFE_LOADER), []
+        problem = _nesting_problem(text)
+        data = None if problem else yaml.load(text, Loader=_SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         problem = getattr(exc, "problem", None) or str(exc)
         return None, [DefinitionError(name, where, f"not valid YAML: {problem}")]
+    problem = problem or _size_problem(data)
+    if problem:
+        return None, [DefinitionError(name, "(file)", problem)]
+    return data, []
+
+
+def _nesting_problem(text: str) -> str | None:
+    """Refuse YAML nested so deeply that loading it would overflow the C stack (a crash).
+
+    libyaml's composer recurses once per level and crashes the process somewhere past
+    20,000 levels, which a 100 KB file of brackets or "- - - ..." reaches. A cheap upper
+    bound on the depth (flow brackets plus the longest run of indentation and block
+    markers) clears every real definition; only above it are the parser's events counted,
+    which takes no recursion.
+    """
+    bound = text.count("[") + text.count("{")
+    bound += max((len(line) - len(line.lstrip(" -?:")) for line in text.splitlines()), default=0)
+    if bound <= _DEPTH_BOUND_SAFE:
+        return None
+    depth = 0
+    for event in yaml.parse(text, Loader=_SAFE_LOADER):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                return f"nested more than {MAX_NESTING} levels deep"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
+def _size_problem(data: Any) -> str | None:
+    """Refuse a loaded document too deep or too large once YAML aliases are expanded.
+
+    Aliases let a small file stand for an exponentially large (or, referring to itself,
+    endless) tree that every later check would walk; counted here without recursion.
+    """
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    values = 0
+    while stack:
+        value, depth = stack.pop()
+        values += 1
+        if values > MAX_VALUES:
+            return f"holds more than {MAX_VALUES} values (YAML aliases that repeat or refer to themselves?)"
+        if depth > MAX_NESTING:
+            return f"nested more than {MAX_NESTING} levels deep"
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for pair in value.items() for item in pair)
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return None
 
 
 @cache
@@ -422,6 +476,9 @@ def _load_categories(path: Path) -> tuple[tuple[Category, ...], list[DefinitionE
         return (), [DefinitionError(name, "categories", "must be a list of {id, name}")]
     categories: list[Category] = []
     for i, raw in enumerate(data["categories"]):
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("id"), str) or not raw["id"]:
+            errors.append(DefinitionError(name, f"categories[{i}].id", "needs an id (text) and a name in zh_CN and en"))
+            continue
         try:
             categories.append(Category(raw["id"], _i18n_strict(raw["name"])))
         except (KeyError, TypeError, ValueError) as exc:

@@ -39,6 +39,9 @@ MAX_BATCH_BYTES = 8 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 32 * 1024 * 1024  # sealed size of one attachment
 MAX_CHUNK_BYTES = 8 * 1024 * 1024  # one PUT / PATCH body of an attachment upload
 MAX_STATUS_PAGE = 1000
+# The largest integer SQLite stores: cursors, sequence numbers and local ids above it are
+# refused as invalid (422) instead of failing in the database (500).
+MAX_INTEGER = 2**63 - 1
 DEFAULT_STATUS_PAGE = 500
 
 # --- attachment upload headers (tus-style names) --------------------------------------------
@@ -469,7 +472,7 @@ class CheckinBatch(_Model):
 class RatingItem(_Model):
     """One satisfaction rating (好差评); ``rating_id`` is the terminal's local number."""
 
-    rating_id: int = Field(ge=1)
+    rating_id: int = Field(ge=1, le=MAX_INTEGER)
     service_id: str = Field(min_length=1, max_length=100)
     receipt_no: str | None = Field(None, max_length=64)
     score: int = Field(ge=1, le=5)
@@ -490,7 +493,7 @@ class AuditItem(_Model):
     entry ``seq - 1`` (:data:`GENESIS_HASH` for the first one).
     """
 
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, le=MAX_INTEGER)
     at: str = Field(max_length=40, description="The terminal's stored UTC text of the time.")
     actor: str = Field(max_length=100)
     action: str = Field(max_length=64)

@@ -36,12 +36,14 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import sqlite3
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -131,8 +133,16 @@ class Platform:
         return self.central.central_dir / DB_FILE
 
     def start(self) -> str:
-        """Start (or restart) the platform; its URL (the same port as before)."""
+        """Start (or restart) the platform on the configured port; its URL.
+
+        Raises:
+            RuntimeError: the port was taken meanwhile (the terminal's enrolment names it).
+        """
         url = self.central.start()
+        wanted = str(self.central.config.central.url).rstrip("/")
+        if url.rstrip("/") != wanted:
+            self.central.stop()
+            raise RuntimeError(f"the platform came up at {url}, not {wanted}: the port was taken")
         self.up = True
         return url
 
@@ -176,12 +186,25 @@ class Printer:
         self.broken = False
 
 
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def write_config(kiosk_dir: Path) -> Path:
-    """The soak kiosk's config: sync every 5 s, receipts as PDFs in ``<data>/receipts``."""
+    """The soak kiosk's config: the platform's own port, sync every 5 s, receipts as PDFs in ``<data>/receipts``.
+
+    The platform is started on that port every time (as demo mode does with a loopback
+    ``[central] url``), so the enrolment stays valid across restarts; never the default 8700,
+    which a demo or another soak may hold.
+    """
     kiosk_dir.mkdir(parents=True, exist_ok=True)
     path = kiosk_dir / "kiosk.toml"
     path.write_text(
         "[central]\n"
+        f'url = "http://127.0.0.1:{free_port()}"\n'
         "sync_interval_seconds = 5\n"
         "[printing]\n"
         'backend = "pdf"\n'
@@ -198,8 +221,13 @@ def run_soak(
     minutes: float | None = None,
     drain_timeout: float = 900.0,
     on_sample: object = None,
+    print_retry_delays: Sequence[timedelta] | None = None,
 ) -> SoakResult:
-    """Run the soak in ``root`` (a fresh folder); the result with every check's findings."""
+    """Run the soak in ``root`` (a fresh folder); the result with every check's findings.
+
+    ``print_retry_delays`` shortens the print queue's pauses before retrying a failed receipt
+    (the suite's small soak; the kiosk's own are 30 s, 2 min and 10 min).
+    """
     from kiosk.config import load_config
 
     kiosk_dir = root / "kiosk"
@@ -212,7 +240,7 @@ def run_soak(
     printer = Printer(kiosk_dir / "receipts")
     try:
         enrolment = central.central.enrol_terminal()
-        rig = KioskRig(kiosk_dir, config_path=config_path)
+        rig = KioskRig(kiosk_dir, config_path=config_path, print_retry_delays=print_retry_delays)
         rig.start_sync_worker()
         stop_at = time.monotonic() + minutes * 60 if minutes else None
         started = time.perf_counter()

@@ -22,7 +22,9 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,10 +92,12 @@ class KioskRig:
     """One kiosk window (real screens, store, printer) on ``data_dir``, driven by script.
 
     ``demo`` marks submissions as tests (the UI benchmark's unenrolled-style terminal);
-    the soak uses a really enrolled terminal and ``demo=False``.
+    the soak uses a really enrolled terminal and ``demo=False``. ``print_retry_delays``
+    replaces the print queue's pauses before its automatic retries (the suite's short soak).
     """
 
-    def __init__(self, data_dir: Path, *, demo: bool = False, config_path: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, *, demo: bool = False, config_path: Path | None = None,
+                 print_retry_delays: Sequence[timedelta] | None = None) -> None:
         from PySide6.QtWidgets import QApplication
 
         from kiosk.catalog_source import open_catalog
@@ -106,7 +110,7 @@ class KioskRig:
         self.app = QApplication.instance() or QApplication(sys.argv[:1])
         self.data_dir = Path(data_dir)
         self.config = load_config(config_path or self.data_dir / "kiosk.toml")
-        self.backend = KioskBackend(self.data_dir, self.config)
+        self.backend = KioskBackend(self.data_dir, self.config, print_retry_delays=print_retry_delays)
         self.state = KioskState(catalog=open_catalog(self.data_dir, self.config), backend=self.backend,
                                 hall=Hall(self.config.hall.name_zh, self.config.hall.name_en), demo=demo)
         self.window = KioskWindow(self.state, kiosk_mode=False, idle_timeout_ms=3_600_000)

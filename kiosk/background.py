@@ -22,7 +22,12 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
+from kiosk.pyside_fixes import guard_bool_refcounts
+
 log = logging.getLogger(__name__)
+
+# Every part of the kiosk that emits Qt signals imports this module: guard before the first emit.
+guard_bool_refcounts()
 
 _RUNNING: set[BackgroundTask] = set()  # keeps tasks (and their signal objects) alive until delivered
 
@@ -106,16 +111,22 @@ class BackgroundTask(QRunnable):
         """Let go of everything: the task, its closures (which may hold a citizen's answers) and its relay.
 
         The relay's signal connections point back at this task from C++, a cycle Python's
-        garbage collector cannot see; without cutting it every task and everything its
-        closures captured (answers, scanned pages) would stay in memory for good.
+        garbage collector cannot see; they go when the relay is destroyed (``deleteLater``,
+        on the next turn of the event loop), and the task's own references are dropped here
+        at once, so nothing its closures captured (answers, scanned pages) outlives it.
+
+        The signals are not ``disconnect()``-ed: in PySide6 6.12 every call of
+        ``SignalInstance.disconnect`` takes one reference too many from the ``True`` (or
+        ``False``) it returns. Two calls per task brought ``True``'s count to zero after about
+        a thousand citizen sessions, and the interpreter aborted the kiosk ("bool_dealloc:
+        deallocating True or False"). Blocking the relay's signals stops any late delivery.
         """
         _RUNNING.discard(self)
         self._work = self._on_done = self._on_error = None
         self._context = None
         relay, self._relay = self._relay, None
         if relay is not None and shiboken6.isValid(relay):
-            relay.done.disconnect()
-            relay.failed.disconnect()
+            relay.blockSignals(True)
             relay.deleteLater()
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThreadPool, QTimer, Signal, Slot
 
 from kiosk.pyside_fixes import guard_bool_refcounts
 
@@ -39,8 +39,13 @@ class _Relay(QObject):
     failed = Signal(object)
 
 
-class BackgroundTask(QRunnable):
-    """One piece of work for the thread pool, with its callbacks."""
+class BackgroundTask:
+    """One piece of work for the thread pool, with its callbacks.
+
+    Not a ``QRunnable``: the pool is given the bound :meth:`run` (``QThreadPool.start`` of a
+    callable), which Qt wraps and frees itself. A ``QRunnable`` subclass handed to the pool
+    stays referenced from C++ once it has run, and a kiosk runs a few tasks per citizen.
+    """
 
     def __init__(
         self,
@@ -50,8 +55,6 @@ class BackgroundTask(QRunnable):
         context: QObject | None,
         name: str,
     ) -> None:
-        super().__init__()
-        self.setAutoDelete(False)  # Python owns the task; _RUNNING releases it
         self.name = name
         self._work = work
         self._on_done = on_done
@@ -140,8 +143,8 @@ def run_in_background(
 ) -> BackgroundTask:
     """Run ``work()`` on the thread pool; then ``on_done(result)`` or ``on_error(exc)`` on the UI thread."""
     task = BackgroundTask(work, on_done, on_error, context, name)
-    _RUNNING.add(task)
-    QThreadPool.globalInstance().start(task)
+    _RUNNING.add(task)  # keeps the task (and its relay) alive until delivered
+    QThreadPool.globalInstance().start(task.run)
     return task
 
 

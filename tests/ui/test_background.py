@@ -82,6 +82,19 @@ def test_a_finished_task_keeps_nothing_its_closures_captured(qtbot) -> None:
     assert alive() is None
 
 
+def test_finished_tasks_are_freed(qtbot) -> None:
+    """A kiosk runs a few tasks per citizen: none of them may stay in memory once delivered."""
+    import gc
+    import weakref
+
+    delivered: list[object] = []
+    tasks = [weakref.ref(run_in_background(lambda: 42, on_done=delivered.append)) for _ in range(50)]
+    qtbot.waitUntil(lambda: len(delivered) == 50 and pending_tasks() == 0, timeout=10_000)
+    qtbot.wait(50)  # the relays' deleteLater
+    gc.collect()
+    assert [t for t in tasks if t() is not None] == []
+
+
 def test_python_garbage_is_collected_on_the_ui_thread_only(qtbot) -> None:
     import gc
 

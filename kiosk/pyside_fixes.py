@@ -70,7 +70,7 @@ def guard_bool_refcounts() -> bool:
     _guarded = True
     import PySide6
 
-    log.warning("PySide6 %s takes a reference from True/False on every signal emit; True and False "
+    log.info("PySide6 %s takes a reference from True/False on every signal emit; True and False "
                 "are made immortal (as Python 3.12 does) so the kiosk cannot abort. Use another PySide6.",
                 PySide6.__version__)
     return True

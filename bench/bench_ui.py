@@ -118,46 +118,13 @@ def cold_starts(count: int) -> tuple[list[float], list[float]]:
     return bare, kiosk
 
 
-def signature_png(n: int) -> object:
-    """A signature as the pad makes it: a PNG stroke (different per session)."""
-    import io
-
-    from PIL import Image, ImageDraw
-
-    from sync.submission import Attachment
-
-    image = Image.new("RGB", (600, 200), "white")
-    ImageDraw.Draw(image).line([(20, 150), (200, 40 + n % 50), (400, 160), (580, 60)], fill="black", width=5)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return Attachment(out.getvalue(), "image/png", "signature.png")
-
-
-def rss_mb() -> float:
-    """Resident set size of this process in MB (Linux /proc)."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
 def sessions(count: int) -> list[tuple[int, float, int, int]]:
     """Run ``count`` scripted sessions; (sessions done, RSS MB, QObjects under the window, Python objects)."""
-    from PySide6.QtCore import QEvent, QObject
-    from PySide6.QtWidgets import QApplication
-
-    from forms import example_answers
-    from kiosk.background import pending_tasks
-    from kiosk.catalog_source import open_catalog
-    from kiosk.config import load_config
-    from kiosk.ui.app import KioskWindow
-    from kiosk.ui.backend import KioskBackend
-    from kiosk.ui.devices import demo_identities, scan_sample_page
-    from kiosk.ui.session import Hall, KioskState
+    from bench.ui_driver import KioskRig
     from sync.enrolment import Enrolment
     from sync.sealing import generate_keypair
     from sync.store import database_path, open_store
-    from sync.submission import is_attachment_ref
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     samples: list[tuple[int, float, int, int]] = []
     type_counts: Counter[str] = Counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,80 +135,21 @@ def sessions(count: int) -> list[tuple[int, float, int, int]]:
                 device_id="00000000-0000-4000-8000-000000000001", device_code="B01", site_code="BENCH",
                 token="bench", sealing_public_key=public, catalog_signing_key=bytes(32),
                 central_url="http://127.0.0.1:9", enrolled_at=datetime.now(UTC)))
-        config = load_config(data_dir / "kiosk.toml")
-        backend = KioskBackend(data_dir, config)
-        state = KioskState(catalog=open_catalog(data_dir, config), backend=backend,
-                           hall=Hall(config.hall.name_zh, config.hall.name_en), demo=True)
-        window = KioskWindow(state, kiosk_mode=False, idle_timeout_ms=3_600_000)
-        window.resize(1920, 1080)
-        window.show()
-        identity = demo_identities()["zhang_san"]
-        services = [s for s in state.catalog.services if s.id in ("residence-permit", "no-criminal-record-certificate")]
-
-        def settle() -> None:
-            for _ in range(2000):
-                app.processEvents()
-                if pending_tasks() == 0:
-                    break
-                time.sleep(0.001)
-            app.processEvents()
-            # what the running event loop does between two events: destroy the widgets handed to
-            # deleteLater() (processEvents() outside exec() never does, which would look like a leak)
-            app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-
+        rig = KioskRig(data_dir, demo=True)
         for n in range(1, count + 1):
-            service = services[n % len(services)]
-            window.go("catalog")
-            window.open_guide(service)
-            window.go("identify")
-            window.identified(identity.as_prefill(), "card")
-            wizard = state.session.wizard
-            example = example_answers(service)
-            while not wizard.at_review:
-                todo = [f for f in wizard.visible_fields() if wizard.answer(f.id) is None and f.id in example]
-                while todo:  # an answer can reveal more fields
-                    field = todo.pop(0)
-                    value = example[field.id]
-                    if field.type == "signature":
-                        page = signature_png(n)
-                        state.session.files[page.sha256] = page
-                        wizard.set_answer(field.id, page.ref())
-                    elif field.type == "attachment" or is_attachment_ref(value):
-                        page = scan_sample_page(1)
-                        state.session.files[page.sha256] = page
-                        wizard.set_answer(field.id, [page.ref()] if isinstance(value, list) else page.ref())
-                    else:
-                        wizard.set_answer(field.id, example[field.id])
-                    todo = [f for f in wizard.visible_fields() if wizard.answer(f.id) is None and f.id in example]
-                window.screen("form").render()
-                if not wizard.next().moved:
-                    raise RuntimeError(f"session {n}: step {wizard.current_step.id} does not validate: "
-                                       f"{[(m.field_id, m.text('en')) for m in wizard.step_messages()]}")
-            window.go("review")
-            window.screen("review").submit()  # type: ignore[attr-defined]
-            settle()
-            if window.current_name() != "submitted":
-                raise RuntimeError(f"session {n}: not submitted")
-            window.go("rating")
-            window.screen("rating").choose(5)  # type: ignore[attr-defined]
-            settle()
-            window.end_session("bench")
-            settle()
+            rig.session()
             if n in (10, 20, 50) or n % 100 == 0:
-                gc.collect()
                 if os.environ.get("BENCH_UI_TYPES"):  # which object types grow (investigating a leak)
+                    gc.collect()
                     counts = Counter(type(o).__name__ for o in gc.get_objects())
                     if n > 10:
                         growth = sorted(((counts[k] - type_counts.get(k, 0), k) for k in counts), reverse=True)[:12]
                         print(f"  growth since the last sample: {growth}", file=sys.stderr)
                     type_counts = counts
-                samples.append((n, rss_mb(), len(window.findChildren(QObject)), len(gc.get_objects())))
-                print(f"  {n:5d} sessions: RSS {samples[-1][1]:.1f} MB", file=sys.stderr)
-        window.allow_close()
-        window.close()
-        settle()
-        window.collector.stop()
-        backend.close()
+                sample = rig.sample()
+                samples.append((n, sample.rss_mb, sample.qobjects, sample.pyobjects))
+                print(f"  {n:5d} sessions: RSS {sample.rss_mb:.1f} MB", file=sys.stderr)
+        rig.close()
     return samples
 
 

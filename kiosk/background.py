@@ -20,9 +20,14 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThreadPool, QTimer, Signal, Slot
+
+from kiosk.pyside_fixes import guard_bool_refcounts
 
 log = logging.getLogger(__name__)
+
+# Every part of the kiosk that emits Qt signals imports this module: guard before the first emit.
+guard_bool_refcounts()
 
 _RUNNING: set[BackgroundTask] = set()  # keeps tasks (and their signal objects) alive until delivered
 
@@ -34,8 +39,13 @@ class _Relay(QObject):
     failed = Signal(object)
 
 
-class BackgroundTask(QRunnable):
-    """One piece of work for the thread pool, with its callbacks."""
+class BackgroundTask:
+    """One piece of work for the thread pool, with its callbacks.
+
+    Not a ``QRunnable``: the pool is given the bound :meth:`run` (``QThreadPool.start`` of a
+    callable), which Qt wraps and frees itself. A ``QRunnable`` subclass handed to the pool
+    stays referenced from C++ once it has run, and a kiosk runs a few tasks per citizen.
+    """
 
     def __init__(
         self,
@@ -45,8 +55,6 @@ class BackgroundTask(QRunnable):
         context: QObject | None,
         name: str,
     ) -> None:
-        super().__init__()
-        self.setAutoDelete(False)  # Python owns the task; _RUNNING releases it
         self.name = name
         self._work = work
         self._on_done = on_done
@@ -106,16 +114,22 @@ class BackgroundTask(QRunnable):
         """Let go of everything: the task, its closures (which may hold a citizen's answers) and its relay.
 
         The relay's signal connections point back at this task from C++, a cycle Python's
-        garbage collector cannot see; without cutting it every task and everything its
-        closures captured (answers, scanned pages) would stay in memory for good.
+        garbage collector cannot see; they go when the relay is destroyed (``deleteLater``,
+        on the next turn of the event loop), and the task's own references are dropped here
+        at once, so nothing its closures captured (answers, scanned pages) outlives it.
+
+        The signals are not ``disconnect()``-ed: in PySide6 6.12 every call of
+        ``SignalInstance.disconnect`` takes one reference too many from the ``True`` (or
+        ``False``) it returns. Two calls per task brought ``True``'s count to zero after about
+        a thousand citizen sessions, and the interpreter aborted the kiosk ("bool_dealloc:
+        deallocating True or False"). Blocking the relay's signals stops any late delivery.
         """
         _RUNNING.discard(self)
         self._work = self._on_done = self._on_error = None
         self._context = None
         relay, self._relay = self._relay, None
         if relay is not None and shiboken6.isValid(relay):
-            relay.done.disconnect()
-            relay.failed.disconnect()
+            relay.blockSignals(True)
             relay.deleteLater()
 
 
@@ -129,8 +143,8 @@ def run_in_background(
 ) -> BackgroundTask:
     """Run ``work()`` on the thread pool; then ``on_done(result)`` or ``on_error(exc)`` on the UI thread."""
     task = BackgroundTask(work, on_done, on_error, context, name)
-    _RUNNING.add(task)
-    QThreadPool.globalInstance().start(task)
+    _RUNNING.add(task)  # keeps the task (and its relay) alive until delivered
+    QThreadPool.globalInstance().start(task.run)
     return task
 
 

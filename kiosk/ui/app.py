@@ -48,6 +48,7 @@ from sync.submission import EnqueuedSubmission
 log = logging.getLogger(__name__)
 
 STATUS_REFRESH_MS = 30_000
+PRINT_RETRY_MS = 10_000  # how often failed receipts whose retry is due are printed again
 MAINTENANCE_TAPS = 5  # taps on the hall's name ...
 MAINTENANCE_TAP_WINDOW = 4.0  # ... within this many seconds open the maintenance screen
 ACTIVITY_EVENTS = frozenset({
@@ -144,6 +145,9 @@ class KioskWindow(QWidget):
         self.status_timer = QTimer(self)
         self.status_timer.timeout.connect(self.refresh_status)
         self.status_timer.start(STATUS_REFRESH_MS)
+        self.print_retry_timer = QTimer(self)
+        self.print_retry_timer.timeout.connect(self.retry_prints)
+        self.print_retry_timer.start(PRINT_RETRY_MS)
         state.appearance_changed.connect(self._appearance_changed)
         state.central_state_changed.connect(self.strip.set_central_state)
         apply_theme(QApplication.instance(), state.large_type)
@@ -486,6 +490,15 @@ class KioskWindow(QWidget):
             return
         self.state.replace_catalog(catalog)
 
+    def retry_prints(self) -> None:
+        """Print again, in the background, the receipts that failed and whose automatic retry is due."""
+        run_in_background(self.state.backend.retry_prints, on_done=self._prints_retried, context=self,
+                          name="print retries")
+
+    def _prints_retried(self, outcomes: list[Any]) -> None:
+        if outcomes:
+            self.strip.set_printer(outcomes[-1].printed)
+
     def printer_changed(self, ok: bool) -> None:
         """A print just worked (or did not)."""
         self.strip.set_printer(ok)
@@ -617,6 +630,7 @@ def run_kiosk(
         serial_feed.start()
     window.demo_appointment = demo_appointment
     run_in_background(lambda: backend.record_config(config.source), context=window, name="config audit")
+    run_in_background(backend.recover_interrupted_prints, context=window, name="interrupted prints")
     install_sigterm_quit(app, window)
     worker = _start_sync_worker(data_dir, config, window)
     if windowed:

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +82,15 @@ class LookUpsLimited(Exception):
 class KioskBackend:
     """The terminal's store and printer, for the UI's background tasks."""
 
-    def __init__(self, data_dir: Path, config: Any) -> None:
+    def __init__(self, data_dir: Path, config: Any, *, print_retry_delays: Sequence[timedelta] | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.config = config
         self._lock = threading.Lock()
+        # One job at a time reaches the printer: a retry never claims the job a citizen is waiting for.
+        self._print_lock = threading.Lock()
         self._store: Store | None = None
         self._lookups = SlidingWindowLimit(KIOSK_LOOKUPS_PER_WINDOW, KIOSK_LOOKUP_WINDOW_SECONDS)
+        self.print_retry_delays = tuple(print_retry_delays) if print_retry_delays is not None else None
 
     # --- store ---------------------------------------------------------------------------
 
@@ -221,7 +224,8 @@ class KioskBackend:
             data = TicketData(ticket_no=ticket.ticket_no, hall_name=Bilingual(*hall_name),
                               service_name=Bilingual(*names), waiting_ahead=ticket.waiting_ahead,
                               issued_at=ticket.issued_at)
-            job = self._print_queue().print_ticket(data, printer=PRINTER)
+            with self._print_lock:
+                job = self._print_queue().print_ticket(data, printer=PRINTER)
         except (PrintError, ValueError) as exc:
             log.warning("ticket %s not printed: %s", ticket.ticket_no, exc)
             return PrintOutcome(False, error=str(exc))
@@ -296,7 +300,25 @@ class KioskBackend:
         from kiosk.commands.printers import printer_lookup
         from printing.queue import PrintQueue
 
-        return PrintQueue(self.store(), printer_lookup(_PrinterContext(self.data_dir, self.config)))
+        lookup = printer_lookup(_PrinterContext(self.data_dir, self.config))
+        if self.print_retry_delays is None:
+            return PrintQueue(self.store(), lookup)
+        return PrintQueue(self.store(), lookup, retry_delays=self.print_retry_delays)
+
+    def retry_prints(self) -> list[PrintOutcome]:
+        """Print again the receipts and tickets whose automatic retry is due (and jobs never run); their outcomes.
+
+        A failed print keeps its job with a retry time (:mod:`printing.queue`); the kiosk calls
+        this every few seconds so a receipt that failed while the printer was out comes out
+        once it is back, and after the last automatic retry the job waits for staff.
+        """
+        with self._print_lock:
+            return [PrintOutcome.of(job) for job in self._print_queue().retry_due()]
+
+    def recover_interrupted_prints(self) -> int:
+        """At start-up: jobs left "printing" by a stopped kiosk become failed, for staff; how many."""
+        with self._print_lock:
+            return int(self._print_queue().recover_interrupted())
 
     def print_receipt(
         self,
@@ -317,7 +339,8 @@ class KioskBackend:
                 service=service,
                 scanned=scanned,
             )
-            job = self._print_queue().print_receipt(data, printer=PRINTER)
+            with self._print_lock:
+                job = self._print_queue().print_receipt(data, printer=PRINTER)
         except PrintError as exc:
             log.warning("receipt %s not printed: %s", submission.receipt_no, exc)
             return PrintOutcome(False, error=str(exc))

@@ -168,6 +168,7 @@ def make_kiosk(qtbot: object, data_dir: Path) -> Iterator[Callable[..., Kiosk]]:
         window.idle_timer.stop()
         window.countdown_timer.stop()
         window.status_timer.stop()
+        window.print_retry_timer.stop()
         wait_for_background()
         window.collector.stop()
         QApplication.processEvents()

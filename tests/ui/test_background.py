@@ -82,6 +82,19 @@ def test_a_finished_task_keeps_nothing_its_closures_captured(qtbot) -> None:
     assert alive() is None
 
 
+def test_finished_tasks_are_freed(qtbot) -> None:
+    """A kiosk runs a few tasks per citizen: none of them may stay in memory once delivered."""
+    import gc
+    import weakref
+
+    delivered: list[object] = []
+    tasks = [weakref.ref(run_in_background(lambda: 42, on_done=delivered.append)) for _ in range(50)]
+    qtbot.waitUntil(lambda: len(delivered) == 50 and pending_tasks() == 0, timeout=10_000)
+    qtbot.wait(50)  # the relays' deleteLater
+    gc.collect()
+    assert [t for t in tasks if t() is not None] == []
+
+
 def test_python_garbage_is_collected_on_the_ui_thread_only(qtbot) -> None:
     import gc
 
@@ -94,3 +107,37 @@ def test_python_garbage_is_collected_on_the_ui_thread_only(qtbot) -> None:
     finally:
         collector.stop()
     assert gc.isenabled()
+
+
+def test_a_kiosk_process_survives_more_signals_than_true_has_references(tmp_path) -> None:
+    """Signals emitted from Python (every task, key press, sync report) must never abort the kiosk.
+
+    PySide6 6.12.0 takes a reference from ``True`` on every ``emit()``; on Python 3.11 the
+    process aborts ("bool_dealloc") once ``True``'s count reaches zero, after a few
+    thousand emits in a small process and about a thousand citizens in the kiosk.
+    """
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "emits.py"
+    script.write_text(
+        "import sys\n"
+        "from PySide6.QtCore import QCoreApplication, QObject, Signal\n"
+        "import kiosk.background\n"
+        "app = QCoreApplication([])\n"
+        "class Keypad(QObject):\n"
+        "    pressed = Signal(object)\n"
+        "pad = Keypad()\n"
+        "pad.pressed.connect(lambda key: None)\n"
+        "for _ in range(60_000):  # True has a few thousand references in a process this size\n"
+        "    pad.pressed.emit('7')\n"
+        "print('alive')\n",
+        "utf-8",
+    )
+    repo = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(repo), os.environ.get("PYTHONPATH")) if p))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("alive")

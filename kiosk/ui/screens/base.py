@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from kiosk.ui.widgets.common import label, scrub
+from kiosk.ui.widgets.common import grab_touch_scrolling, label, scrub
 
 if TYPE_CHECKING:
     from kiosk.ui.app import KioskWindow
@@ -94,9 +94,7 @@ class Screen(QWidget):
         area.setFrameShape(QScrollArea.Shape.NoFrame)
         area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         area.setWidget(inner)
-        from PySide6.QtWidgets import QScroller
-
-        QScroller.grabGesture(area.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+        grab_touch_scrolling(area.viewport())
         return area
 
     @staticmethod

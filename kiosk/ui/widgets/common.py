@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import re
 from collections.abc import Callable
 
@@ -163,3 +164,44 @@ def clear_layout(layout: QLayout) -> None:
         elif item.layout() is not None:
             clear_layout(item.layout())
             item.layout().deleteLater()
+
+
+_touch_scrolling: dict[str, object] = {}  # the one flick gesture of the application, and its owner
+
+
+def grab_touch_scrolling(viewport: QWidget) -> None:
+    """Let a finger drag ``viewport`` (a scroll area's) with kinetic scrolling, like a phone.
+
+    ``QScroller.grabGesture`` registers a new gesture recognizer, and so a new gesture type,
+    on every call; each type comes back to Python as a new enum member that PySide keeps
+    for good, and screens build their scroll areas afresh for every citizen (about 30 KB a
+    session, for ever). So the flick gesture is registered once, on a widget that lives as
+    long as the application, and each viewport grabs that same gesture: the recognizer
+    drives whichever viewport the gesture starts on, through the viewport's own scroller.
+    """
+    from PySide6.QtCore import QObject
+    from PySide6.QtWidgets import QScroller
+
+    gesture = _touch_scrolling.get("gesture")
+    if gesture is None:
+        owner = QObject()
+        gesture = QScroller.grabGesture(owner, QScroller.ScrollerGestureType.TouchGesture)
+        _touch_scrolling.update(gesture=gesture, owner=owner)
+        atexit.register(_release_touch_scrolling)
+    QScroller.scroller(viewport)  # the viewport's scroller, which the gesture moves (destroyed with it)
+    viewport.grabGesture(gesture)  # type: ignore[arg-type]
+    viewport.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents)
+
+
+def _release_touch_scrolling() -> None:
+    """At exit, before the application object goes: destroy the gesture's owner (and its scroller).
+
+    Left to the application's own teardown, the scroller's destructor finds Qt's gesture
+    machinery already gone and the process crashes on its way out.
+    """
+    import shiboken6
+
+    owner = _touch_scrolling.pop("owner", None)
+    _touch_scrolling.pop("gesture", None)
+    if owner is not None and shiboken6.isValid(owner):
+        shiboken6.delete(owner)

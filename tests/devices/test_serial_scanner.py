@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import queue
-import tty
 from collections.abc import Iterator
 
 import pytest
@@ -15,23 +13,7 @@ from devices.health import HealthState
 from devices.payload import PayloadKind
 from devices.scan import ScanResult, ScanSource
 from devices.serial_scanner import LineSplitter, SerialScanner, decode_line
-
-
-class Pty:
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)
-        self.port = os.ttyname(self.slave)
-
-    def send(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def close(self) -> None:
-        for fd in (self.master, self.slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+from tests.support.serial_pty import Pty
 
 
 @pytest.fixture

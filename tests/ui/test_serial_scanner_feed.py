@@ -7,9 +7,7 @@ hangs the line up, as pulling a USB CDC scanner does) and plug another one in.
 
 from __future__ import annotations
 
-import os
 import random
-import tty
 from pathlib import Path
 
 from catalog import DEFAULT_CATALOG_DIR
@@ -18,25 +16,9 @@ from kiosk.i18n import tr
 from kiosk.ui.scanner import SerialScannerFeed
 from sync.store import database_path, open_store
 from tests.support.answers import valid_answers
+from tests.support.serial_pty import Pty
 
 SERVICE = "residence-permit"
-
-
-class Pty:
-    def __init__(self) -> None:
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.slave)
-        self.port = os.ttyname(self.slave)
-
-    def send(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def unplug(self) -> None:
-        for fd in (self.master, self.slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
 
 
 def _receipt(data_dir: Path) -> str:
@@ -69,7 +51,7 @@ def test_scans_arrive_after_the_scanner_is_plugged_in_and_again_after_a_replug(
 
     kiosk.tap("home")
     kiosk.wait_screen("home")
-    first.unplug()
+    first.close()
     kiosk.qtbot.waitUntil(lambda: not feed.running(), timeout=5000)
     second = Pty()
     port.unlink()
@@ -82,4 +64,4 @@ def test_scans_arrive_after_the_scanner_is_plugged_in_and_again_after_a_replug(
         assert kiosk.text("receipt_no") == receipt
     finally:
         feed.stop()
-        second.unplug()
+        second.close()

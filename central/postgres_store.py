@@ -33,7 +33,7 @@ import psycopg.errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from central.sql_store import SQLStore
+from central.sql_store import SQLStore, refuse_nul
 from central.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -245,12 +245,16 @@ class _Connection:
 
     def execute(self, sql: str, parameters: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
         """Run one statement; the cursor holds its rows."""
+        refuse_nul(parameters)
         return self._conn.execute(_pg_sql(sql), parameters)  # type: ignore[arg-type]
 
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> None:
         """Run one statement for each parameter set."""
+        rows = list(parameters)
+        for row in rows:
+            refuse_nul(row)
         with self._conn.cursor() as cursor:
-            cursor.executemany(_pg_sql(sql), list(parameters))  # type: ignore[arg-type]
+            cursor.executemany(_pg_sql(sql), rows)  # type: ignore[arg-type]
 
 
 class PostgresStore(SQLStore):

@@ -155,9 +155,16 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_text_not_storable(request: Request, exc: Exception) -> JSONResponse:
+    return problem_response(422, ProblemCode.VALIDATION_ERROR, str(exc), instance=request.url.path)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     """Make every error of ``app`` a problem+json answer."""
+    from central.store import TextNotStorable
+
     app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(TextNotStorable, _on_text_not_storable)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)

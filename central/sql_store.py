@@ -47,6 +47,7 @@ from central.store import (
     StatusChangeRecord,
     StoreError,
     SubmissionRecord,
+    TextNotStorable,
 )
 from sync.protocol import CaseStatus
 
@@ -57,6 +58,13 @@ CASE_TZ = ZoneInfo("Asia/Shanghai")
 _CURRENT_CATALOG = "current_catalog_version"
 # A batch that loses a deadlock (or a serialisation conflict) is run again from the start.
 _INGEST_ATTEMPTS = 5
+
+
+def refuse_nul(parameters: Sequence[Any]) -> None:
+    """Raise :class:`~central.store.TextNotStorable` if a text parameter holds U+0000."""
+    for value in parameters:
+        if isinstance(value, str) and "\x00" in value:
+            raise TextNotStorable("text may not contain the NUL character (U+0000)")
 
 
 class Row(Protocol):

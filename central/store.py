@@ -43,6 +43,14 @@ class CaseNotFound(StoreError):
     """No case has this number."""
 
 
+class TextNotStorable(StoreError, ValueError):
+    """A text holds the NUL character, which PostgreSQL cannot store in a text column.
+
+    No real value does (names, ids, notes), so the platform answers ``422`` rather than
+    fail. SQLite stores such text; only the PostgreSQL store raises this.
+    """
+
+
 @dataclass(frozen=True)
 class Device:
     """An enrolled terminal."""

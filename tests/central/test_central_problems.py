@@ -106,3 +106,11 @@ def test_the_openapi_document_uses_the_protocol_models(client: TestClient) -> No
     )
     assert "application/problem+json" in batch["responses"]["413"]["content"]
     assert "HTTPBearer" in spec["components"]["securitySchemes"]
+
+
+def test_a_nul_character_in_a_text_is_a_client_error_on_either_database(terminal: FakeTerminal) -> None:
+    """PostgreSQL cannot store U+0000 in text; a request carrying one is refused, never a 500."""
+    answer = terminal.client.get("/v1/receipts/SZ01%00K7M", headers=terminal.headers)
+
+    assert answer.status_code in (404, 422), answer.text
+    assert answer.headers["content-type"] == PROBLEM_CONTENT_TYPE

@@ -32,7 +32,7 @@ from kiosk.background import pending_tasks  # noqa: E402
 from kiosk.catalog_source import open_catalog  # noqa: E402
 from kiosk.config import load_config  # noqa: E402
 from kiosk.ui.app import KioskWindow  # noqa: E402
-from kiosk.ui.backend import KioskBackend  # noqa: E402
+from kiosk.ui.backend import KioskBackend, LookUpsLimited  # noqa: E402
 from kiosk.ui.devices import DemoIdCardReader, demo_identities, scan_sample_page  # noqa: E402
 from kiosk.ui.screens.form import FormScreen  # noqa: E402
 from kiosk.ui.session import Hall, KioskState  # noqa: E402
@@ -182,6 +182,10 @@ def shoot(app: QApplication, out: Path, size_name: str, mode: str) -> list[Path]
             window.go("status")
             status.look_up(receipt_no)  # type: ignore[attr-defined]
             grab("18-status-result")
+            window.end_session("screenshots")
+            window.go("status")
+            # what a citizen sees past the kiosk's look-up limit (the screen's own failure path)
+            step(lambda: status._failed(LookUpsLimited("screenshot")), "18b-status-limited")  # type: ignore[attr-defined]
             window.end_session("screenshots")
             step(lambda: window.go("appointment"), "19-appointment")
             appointment = window.screen("appointment")

@@ -210,7 +210,7 @@ QPushButton[role="category"]:checked {{ background: {p.surface}; color: {p.prima
 QPushButton[role="key"] {{ font-size: {s.title}px; min-height: {touch}px; min-width: {touch + 20}px;
     padding: 0; background: {p.surface}; color: {p.text}; border: {b}px solid {p.border}; }}
 QPushButton[role="key"]:pressed {{ background: {p.accent_soft}; }}
-QPushButton[role="key-small"] {{ font-size: {s.button}px; min-height: {touch}px; min-width: {touch}px;
+QPushButton[role="key-small"] {{ font-size: {s.button}px; min-height: {touch}px; min-width: {touch * 3 // 4}px;
     padding: 0; background: {p.surface}; color: {p.text}; border: {b}px solid {p.border}; }}
 QPushButton[role="key-small"]:pressed {{ background: {p.accent_soft}; }}
 QFrame#OnScreenKeyboard {{ background: {p.background}; border: {b}px solid {p.border}; border-radius: 18px; }}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QLineEdit, QWidget
 
 from catalog import DEFAULT_CATALOG_DIR
 from devices.wedge import WedgeDetector
@@ -200,3 +200,25 @@ def test_many_look_ups_in_a_row_are_refused_in_plain_words(make_kiosk, data_dir:
     kiosk.qtbot.waitUntil(lambda: kiosk.has("error") and kiosk.text("error") != "", timeout=20_000)
     assert kiosk.text("error") == tr("zh_CN", "status.error_limited")
     assert not kiosk.has("state")
+
+
+def test_every_receipt_keypad_key_is_whole_on_screen_in_portrait_and_large_type(make_kiosk) -> None:
+    """A key cut off at the card's edge is a key an elderly citizen misses."""
+    from PySide6.QtCore import QRect
+
+    kiosk = make_kiosk(size=(1080, 1920), language="en")
+    kiosk.tap("status")
+    kiosk.wait_screen("status")
+    for large in (False, True):
+        if large:
+            kiosk.tap("large_type")
+            kiosk.settle()
+        card = kiosk.find("typed_receipt")
+        keys = [w for w in card.findChildren(QWidget) if w.objectName().startswith("key_") and w.isVisible()]
+        assert len(keys) >= 38
+        for key in keys:
+            # a widget paints only inside its parent: a key laid out past the keypad's edge is cut off
+            holder, where = key.parentWidget(), key.geometry()
+            assert holder.rect().contains(where), f"{key.objectName()} at {where} outside {holder.rect()}"
+            card_box = QRect(holder.mapTo(card, holder.rect().topLeft()), holder.size())
+            assert card.rect().contains(card_box), f"the keypad {card_box} is outside its card {card.rect()}"

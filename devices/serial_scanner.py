@@ -163,9 +163,13 @@ class SerialScanner:
                 except Exception:
                     log.exception("the scan handler failed for a serial scan")
 
+    def reading(self) -> bool:
+        """Whether the port is open and its reader thread is running."""
+        return self._serial is not None and self._thread is not None and self._thread.is_alive()
+
     def health(self) -> DeviceHealth:
         """Connected while the port is open and reading; missing when the port is not there."""
-        if self._serial is not None and self._thread is not None and self._thread.is_alive():
+        if self.reading():
             return connected(DEVICE)
         if self.last_error:
             return missing(DEVICE, self.last_error, "check the scanner's USB cable, then restart the kiosk")

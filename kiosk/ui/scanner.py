@@ -115,8 +115,7 @@ class SerialScannerFeed(QObject):
 
     def running(self) -> bool:
         """Whether the port is open and being read."""
-        thread = self.scanner._thread
-        return self.scanner._serial is not None and thread is not None and thread.is_alive()
+        return self.scanner.reading()
 
     def _ensure_running(self) -> None:
         if self.running():

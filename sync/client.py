@@ -10,6 +10,11 @@ never has to reason about sockets or status codes:
   4xx, with the RFC 9457 problem+json ``title``/``detail`` the platform gave; redirects;
   TLS certificates that fail verification.
 
+One failure is handled here rather than passed on: a read (GET, HEAD) sent on a pooled
+keep-alive connection that the server closed or reset before answering is sent once more
+on a new connection, so a crossed idle timeout does not cost a whole sync cycle. Writes are
+never sent twice by the client; the sync engine's next cycle sends them again.
+
 Plain ``http://`` is refused for every host but loopback unless ``allow_insecure_http`` is
 set; TLS certificates are verified against the system CAs or a pinned CA bundle. The
 device credential travels only in the ``Authorization`` header and is never logged, nor
@@ -18,6 +23,7 @@ are request or answer bodies (they may carry personal data, sealed or not).
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import logging
@@ -405,19 +411,16 @@ class CentralClient:
             all_headers["Authorization"] = f"Bearer {self._token}"
         started = time.monotonic()
         try:
-            response = self._session.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                headers=all_headers,
-                timeout=self.timeout,
-                allow_redirects=False,
-                stream=True,
-                # Per request, not on the session: requests lets REQUESTS_CA_BUNDLE and
-                # CURL_CA_BUNDLE override a session's verify, which would undo the pin.
-                verify=self._verify,
-            )
+            try:
+                response = self._send(method, url, params, data, all_headers)
+            except requests.exceptions.ConnectionError as exc:
+                # A pooled keep-alive connection the server had just closed: the request
+                # never reached it. A read-only request is sent once more on a new
+                # connection rather than costing the whole sync cycle.
+                if method not in _SAFE_METHODS or not _dropped_without_answer(exc):
+                    raise
+                log.info("%s %s: connection dropped without an answer; sending it once more", method, path)
+                response = self._send(method, url, params, data, all_headers)
         except requests.exceptions.SSLError as exc:
             log.warning("%s %s: TLS verification failed", method, path)
             raise PermanentError(
@@ -442,6 +445,28 @@ class CentralClient:
         if 200 <= status < 300 or status == 304:
             return answer
         raise _classify_status(method, path, answer)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, Any] | None,
+        data: bytes | None,
+        headers: Mapping[str, str],
+    ) -> requests.Response:
+        return self._session.request(
+            method,
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            timeout=self.timeout,
+            allow_redirects=False,
+            stream=True,
+            # Per request, not on the session: requests lets REQUESTS_CA_BUNDLE and
+            # CURL_CA_BUNDLE override a session's verify, which would undo the pin.
+            verify=self._verify,
+        )
 
     def _read_body(self, response: requests.Response) -> bytes:
         """Read the whole answer, bounded; a cut-short answer is a retryable error."""
@@ -528,6 +553,32 @@ def _problem_text(status: int, problem: Mapping[str, Any]) -> str:
     if detail:
         text += f": {str(detail).strip()}"
     return text[:500]
+
+
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _dropped_without_answer(exc: BaseException) -> bool:
+    """Whether the server closed or reset the connection before any byte of an answer.
+
+    That is how a keep-alive connection the server closed while idle fails on reuse. A
+    refused or timed-out connection is not this: sending again at once would not help.
+    """
+    if isinstance(exc, requests.exceptions.Timeout):
+        return False
+    seen: set[int] = set()
+    pending: list[object] = [exc]
+    while pending:
+        item = pending.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError):
+            return True
+        if isinstance(item, ConnectionRefusedError | TimeoutError):
+            return False
+        pending.extend([item.__cause__, item.__context__, *item.args])
+    return False
 
 
 _NETWORK_CAUSES = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -182,6 +183,107 @@ def test_neither_token_nor_payload_reaches_the_log(
     assert caplog.records
     assert SECRET not in caplog.text
     assert "PAYLOAD" not in caplog.text
+
+
+# --- keep-alive connections the server closed -------------------------------------------
+
+
+class ClosesIdleConnections:
+    """A server that answers the first request on each connection and promises keep-alive,
+    then closes the connection without answering the next request sent on it: what a
+    client sees when the platform's idle timeout and its next request cross on the wire.
+
+    With ``answer_none`` it closes every connection without answering at all.
+    """
+
+    def __init__(self, *, answer_none: bool = False) -> None:
+        self.answer_none = answer_none
+        self.connections = 0
+        self.requests: list[str] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def __enter__(self) -> ClosesIdleConnections:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            self.connections += 1
+            with conn:
+                conn.settimeout(5)
+                answered = False
+                while True:
+                    try:
+                        request = self._read_request(conn)
+                    except OSError:  # the client went away (or never sent anything)
+                        request = None
+                    if request is None:
+                        break
+                    self.requests.append(request)
+                    if answered or self.answer_none:
+                        break  # close without a byte of an answer
+                    body = b'{"ok": true}'
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                        b"Connection: keep-alive\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+                    )
+                    answered = True
+
+    @staticmethod
+    def _read_request(conn: socket.socket) -> str | None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return None
+            data += chunk
+        head, _, rest = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(rest) < length:
+            rest += conn.recv(65536)
+        return head.split(b"\r\n")[0].decode()
+
+
+def test_a_read_is_sent_again_when_the_server_dropped_the_idle_connection() -> None:
+    with ClosesIdleConnections() as server, CentralClient(server.url) as client:
+        assert client.get("/v1/health").json() == {"ok": True}
+        # The pooled connection is reused, the server closes it without answering; the
+        # client sends the same read once more on a new connection and gets its answer.
+        assert client.get("/v1/catalog").json() == {"ok": True}
+    assert server.requests == ["GET /v1/health HTTP/1.1", "GET /v1/catalog HTTP/1.1", "GET /v1/catalog HTTP/1.1"]
+    assert server.connections == 2
+
+
+def test_a_write_is_not_sent_again_on_a_dropped_connection() -> None:
+    with ClosesIdleConnections() as server, CentralClient(server.url) as client:
+        client.get("/v1/health")
+        with pytest.raises(RetryableError, match="closed without an answer"):
+            client.post_json("/v1/submissions/batch", {"items": []})
+    assert server.requests.count("POST /v1/submissions/batch HTTP/1.1") == 1
+
+
+def test_a_read_is_sent_at_most_twice_when_no_answer_ever_comes() -> None:
+    with ClosesIdleConnections(answer_none=True) as server, CentralClient(server.url) as client:
+        with pytest.raises(RetryableError, match="closed without an answer"):
+            client.get("/v1/health")
+    assert server.requests == ["GET /v1/health HTTP/1.1"] * 2
 
 
 # --- TLS ----------------------------------------------------------------------------------

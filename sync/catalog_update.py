@@ -285,7 +285,13 @@ def _switch_current(root: Path, target: Path) -> None:
 
 
 def _prune(root: Path, keep: set[str]) -> None:
-    """Remove catalog versions other than ``keep`` and stale staging folders."""
+    """Remove catalog versions other than ``keep``, stale staging folders, and the temporary
+    ``current`` links an update killed between making and renaming one leaves behind."""
+    for leftover in root.glob(f".{CURRENT}.*.tmp"):
+        if leftover.is_symlink():
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+            log.debug("removed a leftover link %s", leftover)
     versions = root / VERSIONS
     for entry in versions.iterdir():
         if entry.name in keep:

@@ -140,6 +140,20 @@ def test_a_newer_bundle_replaces_and_the_one_before_is_kept_aside(
     )
 
 
+def test_links_left_by_a_killed_update_are_removed_by_the_next(
+    tmp_path: Path, keys: PlatformKeys, bundle: CatalogBundle
+) -> None:
+    root = tmp_path / "catalog"
+    apply_bundle(bundle, keys.signing_public, root)
+    # An update killed between making its temporary link and renaming it over "current".
+    (root / ".current.4242.tmp").symlink_to(Path("versions") / bundle.version, target_is_directory=True)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    newer = envelope_for(changed_catalog(tmp_path), keys, now=later)
+    applied = apply_bundle(newer, keys.signing_public, root)
+    assert current_catalog(root) == applied
+    assert sorted(p.name for p in root.iterdir()) == ["current", "versions"]
+
+
 def test_an_older_bundle_cannot_roll_the_catalog_back(
     tmp_path: Path, keys: PlatformKeys
 ) -> None:

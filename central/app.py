@@ -109,6 +109,11 @@ class Platform:
     receipt_lookups: SlidingWindowLimit = field(
         default_factory=lambda: SlidingWindowLimit(RECEIPT_LOOKUPS_PER_WINDOW, RECEIPT_LOOKUP_WINDOW_SECONDS)
     )
+    # One warning per terminal and window for refused look-ups, not one per refusal: a
+    # terminal walking receipt numbers would otherwise write a line per attempt.
+    receipt_lookup_warnings: SlidingWindowLimit = field(
+        default_factory=lambda: SlidingWindowLimit(1, RECEIPT_LOOKUP_WINDOW_SECONDS)
+    )
 
 
 class BodyLimitMiddleware:
@@ -481,7 +486,12 @@ def _install_routes(app: FastAPI) -> None:
         platform = _platform(request)
         wait = platform.receipt_lookups.attempt(device.device_id)
         if wait is not None:
-            log.warning("device %s: receipt look-ups over the limit; refused", device.device_id)
+            if platform.receipt_lookup_warnings.attempt(device.device_id) is None:
+                log.warning("device %s: receipt look-ups over the limit of %d in %.0f minutes; refusing "
+                            "more for a while (a walk of receipt numbers, or a stolen device token?)",
+                            device.device_id, platform.receipt_lookups.limit, platform.receipt_lookups.window / 60)
+            else:
+                log.debug("device %s: receipt look-up refused (over the limit)", device.device_id)
             raise ProblemError(
                 429, ProblemCode.RATE_LIMITED,
                 f"more than {platform.receipt_lookups.limit} receipt look-ups from this terminal in "

@@ -247,6 +247,12 @@ class HallStore:
         with self._store.writing() as conn:
             for item in items:
                 results.append(self._audit(conn, device, item, now))
+        broken = [r for r in results if r.reason == RecordRejectReason.CHAIN_BROKEN]
+        if broken:
+            # One line per batch, not per entry: a terminal whose chain is broken sends the
+            # same entries every cycle, and a line each would flood the platform's log.
+            log.warning("audit chain of device %s: %d of %d entries received do not fit, the first "
+                        "entry %s: %s", device.device_id, len(broken), len(results), broken[0].id, broken[0].detail)
         return results
 
     @staticmethod
@@ -268,7 +274,6 @@ class HallStore:
              item.prev_hash, item.hash, int(problem is None), _ts(now)),
         )
         if problem is not None:
-            log.warning("audit chain of device %s broken at entry %d: %s", device.device_id, item.seq, problem)
             return RecordResult(id=key, status=RecordStatus.REJECTED, reason=RecordRejectReason.CHAIN_BROKEN,
                                 detail=problem)
         return RecordResult(id=key, status=RecordStatus.ACCEPTED)

@@ -4,6 +4,7 @@ found from any terminal."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,8 +164,9 @@ def test_set_status_json_reports_the_change(
 
 
 def test_walking_receipt_numbers_is_stopped_per_terminal(
-    enrol: Callable[..., FakeTerminal], platform: Platform
+    enrol: Callable[..., FakeTerminal], platform: Platform, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.WARNING, logger="central")
     walker, honest = enrol("SZ01"), enrol("SZ01")
     limit = platform.receipt_lookups.limit
     answers = [
@@ -180,3 +182,8 @@ def test_walking_receipt_numbers_is_stopped_per_terminal(
     assert 1 <= int(refused.headers["Retry-After"]) <= 600
     # another terminal of the same hall still gets answers
     assert honest.client.get("/v1/receipts/SZ01K7M26112300001", headers=honest.headers).status_code == 404
+    # the walk is logged once for the terminal, not once per refused attempt
+    for n in range(20):
+        walker.client.get(f"/v1/receipts/SZ01K7M261124{n:05d}", headers=walker.headers)
+    warnings = [r.getMessage() for r in caplog.records if "over the limit" in r.getMessage()]
+    assert len(warnings) == 1 and walker.enrolment.device_id in warnings[0]

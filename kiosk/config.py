@@ -265,6 +265,11 @@ KEYS: tuple[Key, ...] = (
         "(e.g. `network:192.168.1.50:9100`).", EscposConnectionText()),
     Key("printing", "timeout_seconds", float, 10.0,
         "How long to wait for a printer to take a job or answer a status query.", Range(1, 120)),
+    Key("printing", "automatic_retries", int, 3,
+        "How often a receipt or ticket that failed to print is printed again by itself, once the printer "
+        "is back: after 30 s, 2 min and 10 min. After the last one, or with 0, it waits for staff to reprint "
+        "it at the agent station. Halls whose citizens do not wait at the printer may prefer 0 or 1, so no "
+        "receipt comes out long after its citizen has left.", Range(0, 3)),
     # [staff]
     Key("staff", "max_failed_signins", int, 5,
         "Failed staff sign-ins in a row after which the account is locked out.", Range(1, 20)),

@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from kiosk.cli import CliContext, CommandError, print_json
 from printing import PrinterConfigError
 from printing.printer import Printer, PrinterSettings, make_printer
+from printing.queue import DEFAULT_RETRY_DELAYS
 
 DEFAULT_PRINTER = "default"
 PDF_PRINTER = "pdf"
@@ -64,6 +66,11 @@ def printer_lookup(ctx: CliContext, paper: str | None = None) -> Callable[[str],
         return made[name]
 
     return lookup
+
+
+def print_retry_delays(config: Any) -> tuple[timedelta, ...]:
+    """The waits before each automatic retry of a failed print (``[printing] automatic_retries``)."""
+    return DEFAULT_RETRY_DELAYS[: config.printing.automatic_retries]
 
 
 def check_printer_name(ctx: CliContext, name: str) -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.cli import CliContext, CommandError
-from kiosk.commands.printers import DEFAULT_PRINTER, check_printer_name, printer_lookup
+from kiosk.commands.printers import DEFAULT_PRINTER, check_printer_name, print_retry_delays, printer_lookup
 from printing import Bilingual, PrintError, ReceiptData, paper_named
 from printing.queue import PRINTED, PrintQueue, UnknownPrintJob
 from sync.outbox import OutboxError, QueueEntry
@@ -53,7 +53,7 @@ def receipt(args: argparse.Namespace, ctx: CliContext) -> int:
             entry = store.find(args.receipt_no)
         except OutboxError as exc:
             raise CommandError(f"no submission with receipt number {args.receipt_no!r} on this terminal") from exc
-        queue = PrintQueue(store, printer_lookup(ctx, args.paper))
+        queue = PrintQueue(store, printer_lookup(ctx, args.paper), retry_delays=print_retry_delays(ctx.config))
         if args.out is not None:
             return _write_pdf(_receipt_data(ctx, queue, entry), args.out, args.paper or ctx.config.printing.paper)
         try:

@@ -297,13 +297,13 @@ class KioskBackend:
     # --- printer -------------------------------------------------------------------------
 
     def _print_queue(self) -> Any:
-        from kiosk.commands.printers import printer_lookup
+        from kiosk.commands.printers import print_retry_delays, printer_lookup
         from printing.queue import PrintQueue
 
         lookup = printer_lookup(_PrinterContext(self.data_dir, self.config))
-        if self.print_retry_delays is None:
-            return PrintQueue(self.store(), lookup)
-        return PrintQueue(self.store(), lookup, retry_delays=self.print_retry_delays)
+        delays = self.print_retry_delays
+        return PrintQueue(self.store(), lookup,
+                          retry_delays=print_retry_delays(self.config) if delays is None else delays)
 
     def retry_prints(self) -> list[PrintOutcome]:
         """Print again the receipts and tickets whose automatic retry is due (and jobs never run); their outcomes.

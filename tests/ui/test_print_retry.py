@@ -69,3 +69,28 @@ def test_a_print_left_unfinished_by_a_stopped_kiosk_waits_for_staff(make_kiosk) 
     recovered = queue.get(job.id)
     assert recovered.state == FAILED and recovered.needs_staff and "interrupted" in (recovered.last_error or "")
     assert not list((kiosk.data_dir / "receipts").rglob("*.pdf"))  # not printed twice behind staff's back
+
+
+def test_a_hall_can_leave_failed_receipts_to_staff(make_kiosk, data_dir) -> None:
+    # [printing] automatic_retries = 0: no receipt comes out after its citizen has left.
+    (data_dir / "kiosk.toml").write_text("config_version = 1\n[printing]\nautomatic_retries = 0\n")
+    kiosk = make_kiosk()
+    backend = kiosk.state.backend
+    folder = kiosk.data_dir / "receipts"
+    folder.write_text("not a folder\n", "utf-8")  # the printer is out
+    submission, service = commit(kiosk)
+
+    assert not backend.print_receipt(submission, service, set(), ("大厅", "Hall")).printed
+    queue = PrintQueue(backend.store(), {})
+    failed = queue.latest_for(submission.receipt_no)
+    assert failed.state == FAILED and failed.next_attempt_at is None and failed.needs_staff
+
+    folder.unlink()  # the printer is back; the kiosk's retry timer runs, and prints nothing
+    folder.mkdir()
+    kiosk.window.print_retry_timer.setInterval(100)
+    kiosk.qtbot.wait(500)
+    kiosk.settle()
+    assert queue.latest_for(submission.receipt_no).state == FAILED
+    assert not list(folder.rglob("*.pdf"))
+    # staff print it again (the agent station runs the same job on the kiosk's printer)
+    assert backend._print_queue().run(failed.id).state == PRINTED and len(list(folder.rglob("*.pdf"))) == 1

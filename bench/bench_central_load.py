@@ -31,7 +31,6 @@ request waits for the client threads' turn as well as the server's.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import platform
 import subprocess
@@ -48,17 +47,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from catalog import DEFAULT_CATALOG_DIR  # noqa: E402
-from central.database import CONFIG_FILE  # noqa: E402
+from bench.bench_enqueue import example  # noqa: E402
 from central.database import open_store as open_central_store  # noqa: E402
 from central.enrolment import issue_code  # noqa: E402
-from forms import load_catalog  # noqa: E402
-from forms.payload import build_payload, example_answers  # noqa: E402
 from kiosk.commands.enroll import enrol_terminal  # noqa: E402
 from sync.client import Answer, CentralClient  # noqa: E402
 from sync.engine import SyncOptions, run_once  # noqa: E402
 from sync.store import Store, open_store  # noqa: E402
-from sync.submission import Attachment, is_attachment_ref  # noqa: E402
+from tests.support.central_process import start_central_process, stop_central_process, use_database  # noqa: E402
 from tests.support.postgres import PostgresCluster  # noqa: E402
 
 SERVICE_ID = "residence-permit"
@@ -81,62 +77,26 @@ class Platform:
     cluster: PostgresCluster | None
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_central_process(self.proc, timeout=30)
         if self.cluster is not None:
             self.cluster.stop()
 
 
 def start_platform(root: Path, backend: str, workers: int) -> Platform:
     """``kiosk-central serve --port 0`` over SQLite or a fresh PostgreSQL cluster."""
-    data_dir = root / backend / "central"
-    data_dir.mkdir(parents=True)
-    cluster = None
-    if backend == "postgres":
-        cluster = PostgresCluster.start(durable=True)
-        url = cluster.create_database("central")
-        (data_dir / CONFIG_FILE).write_text(f'database = "{url}"\n', encoding="utf-8")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "central.cli", "--data-dir", str(data_dir), "--log-level", "WARNING",
-         "serve", "--host", "127.0.0.1", "--port", "0", "--no-access-log", "--workers", str(workers)],
-        stdout=subprocess.PIPE, stderr=open(root / f"{backend}-serve.log", "wb"), text=True, cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if not line.startswith("listening on "):
-        proc.kill()
+    cluster = PostgresCluster.start(durable=True) if backend == "postgres" else None
+    data_dir = use_database(root / backend / "central", cluster.create_database("central") if cluster else None)
+    try:
+        url, proc = start_central_process(data_dir, extra_args=("--no-access-log", "--workers", str(workers)),
+                                          log_level="WARNING")
+    except RuntimeError as exc:
         if cluster is not None:
             cluster.stop()
-        raise SystemExit(f"central ({backend}) did not start: {line!r}; see {root}/{backend}-serve.log")
-    return Platform(backend, data_dir, line.removeprefix("listening on ").strip(), proc, cluster)
+        raise SystemExit(f"central ({backend}) did not start: {exc}") from exc
+    return Platform(backend, data_dir, url, proc, cluster)
 
 
 # --- the terminals ----------------------------------------------------------------------------
-
-
-def example_submission() -> tuple[str, dict[str, Any], list[Attachment]]:
-    """Valid answers of the reference service with three small real attachments."""
-    definition = load_catalog(DEFAULT_CATALOG_DIR).get(SERVICE_ID)
-    answers = example_answers(definition)
-    files: list[Attachment] = []
-
-    def real_file(key: str, ref: dict[str, Any]) -> dict[str, Any]:
-        content = hashlib.sha256(f"{key}/{len(files)}".encode()).digest() * 64  # 2 KiB
-        attachment = Attachment(content, str(ref["mime"]), str(ref.get("name") or ""))
-        files.append(attachment)
-        return attachment.ref()
-
-    for key, value in list(answers.items()):
-        if is_attachment_ref(value):
-            answers[key] = real_file(key, value)
-        elif isinstance(value, list) and value and all(is_attachment_ref(v) for v in value):
-            answers[key] = [real_file(key, v) for v in value]
-    return definition.version, build_payload(definition, answers), files
 
 
 def make_terminals(root: Path, central: Platform, count: int, backlog: int) -> list[Store]:
@@ -146,7 +106,7 @@ def make_terminals(root: Path, central: Platform, count: int, backlog: int) -> l
         codes = [issue_code(store, SITE).code for _ in range(count)]
     finally:
         store.close()
-    version, answers, files = example_submission()
+    version, answers, files = example(2048)  # three 2 KiB attachments
 
     def one(index: int) -> Store:
         terminal = open_store(root / central.backend / f"terminal-{index:04d}" / "tongban.db")

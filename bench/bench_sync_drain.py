@@ -19,7 +19,6 @@ only to keep the run short; it is reported as a rate.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -33,14 +32,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from catalog import DEFAULT_CATALOG_DIR  # noqa: E402
-from forms import load_catalog  # noqa: E402
-from forms.payload import build_payload, example_answers  # noqa: E402
+from bench.bench_enqueue import example  # noqa: E402
 from kiosk.commands.enroll import enrol_terminal  # noqa: E402
 from sync.client import CentralClient  # noqa: E402
 from sync.engine import SyncOptions, run_once  # noqa: E402
 from sync.store import Store, open_store  # noqa: E402
-from sync.submission import Attachment, is_attachment_ref  # noqa: E402
+from sync.submission import Attachment  # noqa: E402
 
 SERVICE_ID = "residence-permit"
 
@@ -67,26 +64,6 @@ def new_code(data_dir: Path) -> str:
         capture_output=True, text=True, check=True, cwd=REPO,
     )
     return str(json.loads(done.stdout)["code"])
-
-
-def example_submission() -> tuple[str, dict[str, Any], list[Attachment]]:
-    """Valid answers of the reference service with three small real attachments."""
-    definition = load_catalog(DEFAULT_CATALOG_DIR).get(SERVICE_ID)
-    answers = example_answers(definition)
-    files: list[Attachment] = []
-
-    def real_file(key: str, ref: dict[str, Any]) -> dict[str, Any]:
-        content = hashlib.sha256(f"{key}/{len(files)}".encode()).digest() * 64  # 2 KiB
-        attachment = Attachment(content, str(ref["mime"]), str(ref.get("name") or ""))
-        files.append(attachment)
-        return attachment.ref()
-
-    for key, value in list(answers.items()):
-        if is_attachment_ref(value):
-            answers[key] = real_file(key, value)
-        elif isinstance(value, list) and value and all(is_attachment_ref(v) for v in value):
-            answers[key] = [real_file(key, v) for v in value]
-    return definition.version, build_payload(definition, answers), files
 
 
 def enrolled_store(folder: Path, url: str, central_dir: Path) -> Store:
@@ -133,7 +110,7 @@ def main() -> int:
         central_dir = root / "central"
         url, proc = start_central(central_dir)
         try:
-            version, answers, files = example_submission()
+            version, answers, files = example(2048)  # three 2 KiB attachments
             batched = enrolled_store(root / "batched", url, central_dir)
             single = enrolled_store(root / "single", url, central_dir)
             t0 = time.perf_counter()

@@ -480,6 +480,9 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args()
+    kinds = tuple(k for k in KINDS if k in args.kinds.split(","))
+    if not kinds or set(args.kinds.split(",")) - set(KINDS):
+        parser.error(f"--kinds: a comma-separated list of {', '.join(KINDS)}, not {args.kinds!r}")
     windows = {"enqueue": args.enqueue_window, "sync": args.sync_window,
                "catalog": args.catalog_window}
 
@@ -489,7 +492,6 @@ def main() -> int:
 
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tongban-crash-") as tmp:
-        kinds = tuple(k for k in KINDS if k in args.kinds.split(","))
         run = crash_run(Path(tmp), args.kills, args.seed, windows, args.batch_size,
                         None if args.quiet else progress, kinds, args.aim)
     seconds = time.monotonic() - started

@@ -37,11 +37,10 @@ import platform
 import shutil
 import signal
 import socket
-import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -125,13 +124,6 @@ class Platform:
         self.kills = 0
         self.up = False
 
-    @property
-    def db_path(self) -> Path:
-        """The platform's SQLite database."""
-        from central.sqlite_store import DB_FILE
-
-        return self.central.central_dir / DB_FILE
-
     def start(self) -> str:
         """Start (or restart) the platform on the configured port; its URL.
 
@@ -155,7 +147,6 @@ class Platform:
                 proc.send_signal(signal.SIGKILL)
                 proc.wait(timeout=30)
             self.central.stop()  # SIGTERM (when still running) and reap
-        self.central._proc = None
         self.up = False
 
     def stop(self) -> None:
@@ -220,7 +211,7 @@ def run_soak(
     *,
     minutes: float | None = None,
     drain_timeout: float = 900.0,
-    on_sample: object = None,
+    on_sample: Callable[[Sample], None] | None = None,
     print_retry_delays: Sequence[timedelta] | None = None,
 ) -> SoakResult:
     """Run the soak in ``root`` (a fresh folder); the result with every check's findings.
@@ -251,7 +242,6 @@ def run_soak(
             down = schedule.central_down(n)
             if down and central.up:
                 central.kill()
-                result.outages += 1
                 log.info("session %d: central platform down", n)
             elif not down and not central.up:
                 central.start()
@@ -268,9 +258,10 @@ def run_soak(
                 result.print_failed_at_once += 1
             if schedule.sample_at(n):
                 result.samples.append(rig.sample())
-                if callable(on_sample):
+                if on_sample is not None:
                     on_sample(result.samples[-1])
         result.sessions = rig.done
+        result.outages = central.kills
         result.seconds = time.perf_counter() - started
         if printer.broken:
             printer.mend()
@@ -278,7 +269,7 @@ def run_soak(
             central.start()
         result.drain_seconds = drain(rig, drain_timeout)
         result.samples.append(rig.sample())
-        check(result, rig, central.db_path, enrolment.device_id, printer.folder)
+        check(result, rig, central.central.central_dir, enrolment.device_id, printer.folder)
     finally:
         if rig is not None:
             rig.close()
@@ -308,20 +299,19 @@ def drain(rig: KioskRig, timeout: float) -> float:
     return time.monotonic() - started
 
 
-def check(result: SoakResult, rig: KioskRig, central_db: Path, device_id: str, receipts: Path) -> None:
+def check(result: SoakResult, rig: KioskRig, central_dir: Path, device_id: str, receipts: Path) -> None:
     """Compare the kiosk's store, what citizens were shown, the platform's database and the printed receipts."""
+    from bench.crash_consistency import central_submissions
     from printing.queue import FAILED, PRINTED, RECEIPT
 
     store = rig.backend.store()
     result.outbox = store.counts()
     with store.transaction() as db:
         kiosk = dict(db.execute("SELECT id, receipt_no FROM submissions").fetchall())
-        job_rows = db.execute("SELECT ref, state, next_attempt_at FROM print_jobs WHERE kind = ?",
+        job_rows = db.execute("SELECT ref, state FROM print_jobs WHERE kind = ?",
                               (RECEIPT,)).fetchall()
     result.committed = len(kiosk)
-    with sqlite3.connect(f"file:{central_db}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT submission_id, receipt_no FROM submissions WHERE device_id = ?",
-                          (device_id,)).fetchall()
+    rows = [(sid, receipt) for sid, receipt, _ in central_submissions(central_dir, device_id)]
     result.on_central = len(rows)
     central_ids = Counter(sid for sid, _ in rows)
     central_receipts = dict(rows)
@@ -334,21 +324,21 @@ def check(result: SoakResult, rig: KioskRig, central_db: Path, device_id: str, r
     result.lost += sorted(sid for sid in shown if sid not in kiosk)  # shown on screen, never committed
     result.receipt_mismatch += sorted(sid for sid, receipt in shown.items() if kiosk.get(sid, receipt) != receipt)
 
-    jobs: dict[str, list[tuple[str, str | None]]] = {}
-    for ref, state, next_at in job_rows:
-        jobs.setdefault(ref, []).append((state, next_at))
+    jobs: dict[str, list[str]] = {}
+    for ref, state in job_rows:
+        jobs.setdefault(ref, []).append(state)
     for receipt in shown.values():
         states = jobs.get(receipt, [])
-        printed = sum(1 for state, _ in states if state == PRINTED)
+        printed = sum(1 for state in states if state == PRINTED)
         if not states:
             result.receipts_without_job.append(receipt)
         elif printed > 1:
             result.receipts_printed_twice.append(receipt)
-        elif printed == 0 and any(state == FAILED for state, _ in states):
+        elif printed == 0 and FAILED in states:
             result.print_waiting_for_staff += 1
     failed_first = {r.receipt_no for r in result.shown if not r.printed}
     result.printed_later = sum(1 for receipt in failed_first
-                               if any(state == PRINTED for state, _ in jobs.get(receipt, [])))
+                               if PRINTED in jobs.get(receipt, []))
     result.pdf_files = sum(1 for _ in receipts.rglob("receipt-*.pdf")) if receipts.is_dir() else 0
 
 

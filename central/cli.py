@@ -132,8 +132,9 @@ def cmd_serve(args: argparse.Namespace, data_dir: Path) -> int:
     if args.workers > 1 and not _is_postgres(args, data_dir):
         log.warning("--workers %d with SQLite: one writer at a time still; see docs/central.md",
                     args.workers)
-    # Made here first in any case: migrations, keys and the catalog are done once, and a
-    # broken set-up fails before anything listens.
+    # Made here first in any case, so a broken set-up fails before anything listens; with
+    # --workers each worker then makes its own (migrations, keys and the catalog are
+    # idempotent, so doing them again costs only time).
     app = create_app(data_dir, catalog_dir, database=args.database)
     try:
         sock = bind_socket(args.host, args.port)

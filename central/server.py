@@ -126,10 +126,17 @@ def serve_workers(
         if pid == 0:  # a worker
             os.close(ready_read)
             status = 1
+
+            def signal_ready() -> None:
+                # Close this worker's end once it has reported: the parent then sees the end of
+                # the pipe when every worker has either reported or died, never waits forever.
+                os.write(ready_write, b".")
+                os.close(ready_write)
+
             try:
                 app = make_app()
                 try:
-                    serve(app, sock, on_ready=lambda: os.write(ready_write, b"."), access_log=access_log)
+                    serve(app, sock, on_ready=signal_ready, access_log=access_log)
                 finally:
                     app.state.platform.store.close()
                 status = 0

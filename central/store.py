@@ -314,3 +314,8 @@ class CentralStore(Protocol):
     def set_upload_length(self, device_id: str, sha256: str, length: int | None) -> None:
         """Remember (or with ``None`` forget) a device's declared upload length."""
         ...
+
+    # --- the database itself -------------------------------------------------------------
+    def close(self) -> None:
+        """Release the database connections (the platform stops)."""
+        ...

@@ -172,7 +172,8 @@ class SerialScanner:
         if self.reading():
             return connected(DEVICE)
         if self.last_error:
-            return missing(DEVICE, self.last_error, "check the scanner's USB cable, then restart the kiosk")
+            return missing(DEVICE, self.last_error,
+                           "check the scanner's USB cable; the kiosk opens it again by itself within seconds")
         try:
             probe = serial.Serial(self.port, self.baudrate, timeout=0)
         except (serial.SerialException, OSError) as exc:

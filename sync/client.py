@@ -23,7 +23,6 @@ are request or answer bodies (they may carry personal data, sealed or not).
 
 from __future__ import annotations
 
-import http.client
 import ipaddress
 import json
 import logging
@@ -573,7 +572,8 @@ def _dropped_without_answer(exc: BaseException) -> bool:
         if not isinstance(item, BaseException) or id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError):
+        # http.client.RemoteDisconnected (closed without an answer) is a ConnectionResetError.
+        if isinstance(item, ConnectionResetError | BrokenPipeError):
             return True
         if isinstance(item, ConnectionRefusedError | TimeoutError):
             return False

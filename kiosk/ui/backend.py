@@ -157,7 +157,7 @@ class KioskBackend:
         answer when it can be reached within a few seconds, else the cache, else this
         terminal's own queue. Blocks (SQLite, HTTP)."""
         from kiosk.commands.enroll import client_settings_from
-        from sync.client import ClientError, RetryableError
+        from sync.client import ClientError
         from sync.engine import client_for
         from sync.outbox import UnknownSubmission
         from sync.store import CaseStatus
@@ -175,11 +175,9 @@ class KioskBackend:
                                                      found.status_changed_at, found.status_note)])
                 return StatusAnswer(found.receipt_no, found.status, "online", found.status_changed_at,
                                     found.status_note, found.service_id)
-            except RetryableError as exc:
+            except ClientError as exc:  # offline, unknown to the platform, refused: fall back to what we know
                 if exc.status == 429:
                     raise LookUpsLimited("the platform refused: too many look-ups from this terminal") from exc
-                log.info("status look-up online failed (%s); using what this terminal knows", type(exc).__name__)
-            except ClientError as exc:  # offline, unknown to the platform, refused: fall back to what we know
                 log.info("status look-up online failed (%s); using what this terminal knows", type(exc).__name__)
             except Exception:  # an unusable answer must not hide the cached status
                 log.exception("status look-up online failed")
@@ -310,15 +308,22 @@ class KioskBackend:
 
         A failed print keeps its job with a retry time (:mod:`printing.queue`); the kiosk calls
         this every few seconds so a receipt that failed while the printer was out comes out
-        once it is back, and after the last automatic retry the job waits for staff.
+        once it is back, and after the last automatic retry the job waits for staff. While a
+        print is under way (a citizen's receipt, or the last call's retries on a slow printer)
+        this returns at once with nothing done: the next call tries again, and calls never
+        pile up on the background threads the kiosk's other work needs.
         """
-        with self._print_lock:
+        if not self._print_lock.acquire(blocking=False):
+            return []
+        try:
             return [PrintOutcome.of(job) for job in self._print_queue().retry_due()]
+        finally:
+            self._print_lock.release()
 
     def recover_interrupted_prints(self) -> int:
         """At start-up: jobs left "printing" by a stopped kiosk become failed, for staff; how many."""
         with self._print_lock:
-            return int(self._print_queue().recover_interrupted())
+            return self._print_queue().recover_interrupted()
 
     def print_receipt(
         self,

@@ -89,7 +89,7 @@ class SerialScannerFeed(QObject):
     re-emitted here and reach the window on the UI thread (a queued connection, since the
     signal is emitted from the reader's thread). A scanner that is unplugged, or not plugged
     in yet when the kiosk starts, is tried again every ``retry_ms`` so it works as soon as it
-    is back, without a restart; :meth:`health` says what the technician sees in the log.
+    is back, without a restart; a missing scanner is logged once, and again when it is back.
     """
 
     scanned = Signal(object)  # ScanResult

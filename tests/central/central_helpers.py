@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from catalog import DEFAULT_CATALOG_DIR
 from central.database import database_url
+from central.sqlite_store import DB_FILE
 from sync.protocol import EnrolResponse, b64decode, b64encode
 from sync.sealing import seal
 
@@ -133,7 +134,7 @@ def dump_database(data_dir: Path) -> str:
     """Every row of the platform's database as text (SQLite or PostgreSQL, as configured)."""
     url = database_url(data_dir)
     if url is None:
-        with sqlite3.connect(data_dir / "central.sqlite3") as db:
+        with sqlite3.connect(data_dir / DB_FILE) as db:
             return "\n".join(db.iterdump())
     with psycopg.connect(url) as conn:
         tables = [r[0] for r in conn.execute(

@@ -22,11 +22,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from central.app import Platform, create_app
-from central.database import CONFIG_FILE
 from central.enrolment import issue_code
+from central.sqlite_store import DB_FILE
 from sync.protocol import EnrolResponse
 from tests.central.central_helpers import FakeTerminal
-from tests.support.central_process import running_central
+from tests.support.central_process import running_central, use_database
 from tests.support.postgres import PostgresCluster
 
 
@@ -44,10 +44,9 @@ def central_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @dataclass(frozen=True)
 class Backend:
-    """The database a test's platform uses: ``sqlite``, or ``postgres`` with its cluster
-    and the template database every test's database is copied from."""
+    """The database a test's platform uses: SQLite (no cluster), or PostgreSQL with its
+    cluster and the template database every test's database is copied from."""
 
-    name: str
     cluster: PostgresCluster | None = None
     template: str | None = None
 
@@ -57,11 +56,10 @@ _TEMPLATE_DB = "central_template"
 
 @pytest.fixture(scope="session")
 def postgres_template(
-    request: pytest.FixtureRequest, central_template: Path, tmp_path_factory: pytest.TempPathFactory
+    postgres_cluster: PostgresCluster, central_template: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
     """A database with the catalog of ``central_template`` published (signed by its keys)."""
-    cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
-    url = cluster.create_database(_TEMPLATE_DB)
+    url = postgres_cluster.create_database(_TEMPLATE_DB)
     folder = tmp_path_factory.mktemp("central-pg-template") / "central"
     shutil.copytree(central_template, folder)
     create_app(folder, database=url).state.platform.store.close()
@@ -72,9 +70,9 @@ def postgres_template(
 def central_backend(request: pytest.FixtureRequest) -> Backend:
     """Which database the platform of this test uses (each test runs on both)."""
     if request.param == "sqlite":
-        return Backend("sqlite")
+        return Backend()
     template = request.getfixturevalue("postgres_template")
-    return Backend("postgres", request.getfixturevalue("postgres_cluster"), template)
+    return Backend(request.getfixturevalue("postgres_cluster"), template)
 
 
 @pytest.fixture
@@ -84,9 +82,8 @@ def new_central_dir(central_template: Path, central_backend: Backend) -> Callabl
     def make(folder: Path) -> Path:
         shutil.copytree(central_template, folder)
         if central_backend.cluster is not None:
-            (folder / "central.sqlite3").unlink()
-            url = central_backend.cluster.create_database(template=central_backend.template)
-            (folder / CONFIG_FILE).write_text(f'database = "{url}"\n', encoding="utf-8")
+            (folder / DB_FILE).unlink()
+            use_database(folder, central_backend.cluster.create_database(template=central_backend.template))
         return folder
 
     return make

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -227,3 +228,35 @@ def test_a_misspelt_key_in_central_toml_is_named(tmp_path: Path) -> None:
     assert done.returncode == 2
     toml = data_dir / "central.toml"
     assert done.stderr == f"kiosk-central: error: {toml}: unknown key 'datbase' (known: database)\n"
+
+
+WORKER_FAILS_SCRIPT = """
+import logging, os, socket, sys
+from types import SimpleNamespace
+from fastapi import FastAPI
+from central.server import serve_workers
+
+logging.basicConfig(level=logging.INFO, stream=sys.stdout)
+flag = sys.argv[1]
+
+def make_app():
+    try:
+        os.mkdir(flag)  # the first worker to get here fails, as on an unreachable database
+    except FileExistsError:
+        app = FastAPI()
+        app.state.platform = SimpleNamespace(store=SimpleNamespace(close=lambda: None))
+        return app
+    raise RuntimeError("cannot reach the database")
+
+sock = socket.create_server(("127.0.0.1", 0))
+sys.exit(serve_workers(make_app, sock, workers=2, on_ready=lambda: print("listening", flush=True)))
+"""
+
+
+def test_a_worker_that_fails_to_start_stops_the_server_instead_of_hanging(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", WORKER_FAILS_SCRIPT, str(tmp_path / "failed-once")],
+                          capture_output=True, text=True, timeout=60, cwd=REPO,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Only 1 of 2 workers started" in done.stdout
+    assert "listening" not in done.stdout

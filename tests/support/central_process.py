@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from central.database import CONFIG_FILE
+
 REPO = Path(__file__).resolve().parents[2]
 LISTENING_PREFIX = "listening on "
 
@@ -43,7 +45,7 @@ def use_database(data_dir: Path, url: str | None) -> Path:
     goes into its ``central.toml``; ``None`` leaves SQLite. Returns ``data_dir``."""
     data_dir.mkdir(parents=True, exist_ok=True)
     if url is not None:
-        (data_dir / "central.toml").write_text(f'database = "{url}"\n', encoding="utf-8")
+        (data_dir / CONFIG_FILE).write_text(f'database = "{url}"\n', encoding="utf-8")
     return data_dir
 
 
@@ -58,17 +60,21 @@ def start_central_process(
     *,
     host: str = "127.0.0.1",
     extra_args: Sequence[str] = (),
+    log_level: str | None = None,
     timeout: float = 60.0,
 ) -> tuple[str, subprocess.Popen[str]]:
     """Start ``kiosk-central serve --port 0``; return its base URL and the process.
+
+    ``extra_args`` go after ``serve``; ``log_level`` is the platform's ``--log-level``.
 
     Raises:
         RuntimeError: the server exited or printed nothing within ``timeout`` seconds
             (the message holds the end of its log).
     """
     data_dir = Path(data_dir)
-    cmd = [sys.executable, "-m", "central.cli", "--data-dir", str(data_dir), "serve",
-           "--host", host, "--port", "0", *extra_args]
+    cmd = [sys.executable, "-m", "central.cli", "--data-dir", str(data_dir),
+           *(("--log-level", log_level) if log_level else ()),
+           "serve", "--host", host, "--port", "0", *extra_args]
     if catalog_dir is not None:
         cmd += ["--catalog", str(catalog_dir)]
     log_path = serve_log_path(data_dir)
